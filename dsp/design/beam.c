@@ -1,0 +1,195 @@
+/* Soundstage: centre beamformer. */
+#include "beam.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../acoustics/driver.h"
+#include "../acoustics/head.h"
+#include "../acoustics/plant.h"
+#include "../util/cmat.h"
+#include "crossover.h"
+
+#define DEG (M_PI / 180.0)
+
+void ss_beam_direction(double az_deg, double el_deg, double u[3])
+{
+	u[0] = -cos(az_deg * DEG) * cos(el_deg * DEG);
+	u[1] = sin(az_deg * DEG) * cos(el_deg * DEG);
+	u[2] = sin(el_deg * DEG);
+}
+
+void ss_beam_steering(const struct ss_profile *p, double f, const double u[3], double complex *a)
+{
+	double device[3], point[3];
+	const double R = p->listener_distance, k = 2.0 * M_PI * f / SS_SPEED_OF_SOUND;
+	ss_device_centre(p, device);
+	for (int i = 0; i < 3; i++)
+		point[i] = device[i] + R * u[i];
+	double complex ref = cexp(-I * k * R) / R;
+	for (int i = 0; i < p->n_drivers; i++)
+		a[i] = ss_driver_field(&p->drivers[i], device, f, point, SS_SPEED_OF_SOUND) / ref;
+}
+
+static void grid_add(struct ss_beam_grid *g, const struct ss_profile *p, double az, double el, double solid)
+{
+	if (g->n >= SS_BEAM_MAX_DIRS)
+		return;
+	int k = g->n++;
+	ss_beam_direction(az, el, g->u[k]);
+	/* angle off the listener direction */
+	double psi = acos(-g->u[k][0] > 1.0 ? 1.0 : (-g->u[k][0] < -1.0 ? -1.0 : -g->u[k][0])) / DEG;
+	double edge = p->beam.lobe_deg * (75.0 / 45.0);
+	double t = psi >= edge ? 0.0 : cos(M_PI / 2.0 * psi / edge);
+	double w = solid;
+	double daz = fabs(fabs(az) - p->beam.null_deg);
+	if (fabs(el) < 1.0 && daz <= 8.0)
+		w *= 20.0;
+	else if (psi <= p->beam.lobe_deg)
+		w *= 2.0;
+	g->target[k] = t;
+	g->weight[k] = w;
+}
+
+void ss_beam_grid_init(const struct ss_profile *p, struct ss_beam_grid *g)
+{
+	memset(g, 0, sizeof(*g));
+	for (int a = 0; a < 360; a += 5)
+		grid_add(g, p, a > 180 ? a - 360 : a, 0.0, 1.0);
+	for (int s = -1; s <= 1; s += 2) {
+		for (int a = 0; a < 360; a += 10)
+			grid_add(g, p, a > 180 ? a - 360 : a, 30.0 * s, 2.0 * cos(30 * DEG));
+		for (int a = 0; a < 360; a += 20)
+			grid_add(g, p, a > 180 ? a - 360 : a, 60.0 * s, 4.0 * cos(60 * DEG));
+		grid_add(g, p, 0.0, 90.0 * s, 2.0);
+	}
+}
+
+static double effort_of(int n, const double complex *w)
+{
+	double e = 0.0;
+	for (int i = 0; i < n; i++)
+		if (cabs(w[i]) > e)
+			e = cabs(w[i]);
+	return e;
+}
+
+static double solve_mu(int n, const double complex *G, const double complex *h, const double *b,
+		const double complex *a0, double mu, double complex *w)
+{
+	double complex A[SS_MAX_DRIVERS * SS_MAX_DRIVERS], x[SS_MAX_DRIVERS];
+	memcpy(A, G, sizeof(double complex) * (size_t)(n * n));
+	for (int i = 0; i < n; i++) {
+		A[i * n + i] += mu;
+		x[i] = h[i];
+	}
+	if (ss_cmat_solve(n, A, x) < 0) {
+		for (int i = 0; i < n; i++)
+			w[i] = 0;
+		return INFINITY;
+	}
+	double complex s = 0;
+	for (int i = 0; i < n; i++) {
+		w[i] = b[i] * x[i];
+		s += a0[i] * w[i];
+	}
+	if (cabs(s) < 1e-12)
+		return INFINITY;
+	for (int i = 0; i < n; i++)
+		w[i] /= s;
+	return effort_of(n, w);
+}
+
+double ss_beam_solve(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double complex *w)
+{
+	const int n = p->n_drivers;
+	double b[SS_MAX_DRIVERS], cap = pow(10.0, p->beam.effort_db / 20.0);
+	double complex G[SS_MAX_DRIVERS * SS_MAX_DRIVERS], h[SS_MAX_DRIVERS], a0[SS_MAX_DRIVERS];
+	double u0[3];
+	for (int i = 0; i < n; i++)
+		b[i] = ss_band_weight(&p->drivers[i], f);
+	ss_beam_direction(0.0, 0.0, u0);
+	ss_beam_steering(p, f, u0, a0);
+	memset(G, 0, sizeof(G));
+	memset(h, 0, sizeof(h));
+	for (int k = 0; k < g->n; k++) {
+		double complex a[SS_MAX_DRIVERS];
+		ss_beam_steering(p, f, g->u[k], a);
+		for (int i = 0; i < n; i++) {
+			double complex bi = conj(a[i] * b[i]) * g->weight[k];
+			h[i] += bi * g->target[k];
+			for (int j = 0; j < n; j++)
+				G[i * n + j] += bi * a[j] * b[j];
+		}
+	}
+	double tr = 0.0;
+	for (int i = 0; i < n; i++)
+		tr += creal(G[i * n + i]);
+	tr /= n;
+	double lo = log(1e-8), hi = log(1e3);
+	double e = solve_mu(n, G, h, b, a0, exp(lo) * tr, w);
+	if (e <= cap)
+		return e;
+	e = solve_mu(n, G, h, b, a0, exp(hi) * tr, w);
+	if (e > cap)
+		return e; /* even the most regularised beam exceeds the cap: keep it, it is the least effort */
+	for (int it = 0; it < 40; it++) {
+		double mid = 0.5 * (lo + hi);
+		e = solve_mu(n, G, h, b, a0, exp(mid) * tr, w);
+		if (e <= cap)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return solve_mu(n, G, h, b, a0, exp(hi) * tr, w);
+}
+
+void ss_centre_plain(const struct ss_profile *p, double f, double complex *w)
+{
+	double complex a0[SS_MAX_DRIVERS], s = 0;
+	double u0[3];
+	ss_beam_direction(0.0, 0.0, u0);
+	ss_beam_steering(p, f, u0, a0);
+	for (int i = 0; i < p->n_drivers; i++) {
+		double b = ss_band_weight(&p->drivers[i], f);
+		double m = cabs(a0[i]);
+		w[i] = m > 1e-12 ? b * b * conj(a0[i]) / m : 0.0;
+		s += a0[i] * w[i];
+	}
+	for (int i = 0; i < p->n_drivers; i++)
+		w[i] = cabs(s) > 1e-12 ? w[i] / s : 0.0;
+}
+
+void ss_centre_equal(const struct ss_profile *p, double f, double complex *w)
+{
+	double complex a0[SS_MAX_DRIVERS], s = 0;
+	double u0[3];
+	ss_beam_direction(0.0, 0.0, u0);
+	ss_beam_steering(p, f, u0, a0);
+	for (int i = 0; i < p->n_drivers; i++) {
+		const struct ss_driver *d = &p->drivers[i];
+		w[i] = (d->band[0] <= f && d->band[1] >= f) ? 1.0 : 0.0;
+		s += a0[i] * w[i];
+	}
+	double m = cabs(s);
+	for (int i = 0; i < p->n_drivers; i++)
+		w[i] = m > 1e-12 ? w[i] / m : 0.0;
+}
+
+double ss_beam_blend(const struct ss_profile *p, double f)
+{
+	if (!p->beam.enabled)
+		return 1.0;
+	const double third = pow(2.0, 1.0 / 3.0);
+	double lo = p->beam.band[0], hi = p->beam.band[1];
+	if (f >= lo && f <= hi)
+		return 0.0;
+	double t;
+	if (f < lo)
+		t = log(lo / f) / log(third);
+	else
+		t = log(f / hi) / log(third);
+	if (t >= 1.0)
+		return 1.0;
+	return 0.5 - 0.5 * cos(M_PI * t);
+}

@@ -1,0 +1,275 @@
+/* Soundstage: predicted figures. */
+#include "predict.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fftw3.h>
+
+#include "../acoustics/driver.h"
+#include "../acoustics/head.h"
+#include "../acoustics/plant.h"
+#include "../acoustics/room.h"
+#include "beam.h"
+
+extern pthread_mutex_t ss_fftw_planner_lock;
+
+const double ss_sep_band_edges[SS_SEP_BANDS][2] = { { 200, 1000 }, { 1000, 4000 }, { 4000, 8000 } };
+const double ss_offsets_cm[SS_OFFSETS] = { -5, -2, 0, 2, 5 };
+
+#define DEG (M_PI / 180.0)
+
+/* Frequency responses of every FIR on bins 0..L of a 2L-point grid, gains removed (the model judges the
+ * design, not the static headroom). */
+static double complex *fir_responses(const struct ss_filterset *fs)
+{
+	const int n = fs->n_drivers, L = fs->taps, N = 2 * L, K = L + 1;
+	double complex *H = malloc(sizeof(double complex) * (size_t)SS_INPUTS * (size_t)n * (size_t)K);
+	double *buf = fftw_alloc_real((size_t)N);
+	fftw_complex *spec = fftw_alloc_complex((size_t)K);
+	if (!H || !buf || !spec) {
+		free(H);
+		fftw_free(buf);
+		fftw_free(spec);
+		return NULL;
+	}
+	pthread_mutex_lock(&ss_fftw_planner_lock);
+	fftw_plan plan = fftw_plan_dft_r2c_1d(N, buf, spec, FFTW_ESTIMATE);
+	pthread_mutex_unlock(&ss_fftw_planner_lock);
+	for (int in = 0; in < SS_INPUTS; in++) {
+		for (int i = 0; i < n; i++) {
+			const float *h = fs->fir + ((size_t)in * n + i) * L;
+			double g = pow(10.0, -fs->gain_db[i] / 20.0);
+			for (int t = 0; t < N; t++)
+				buf[t] = t < L ? h[t] * g : 0.0;
+			fftw_execute(plan);
+			for (int k = 0; k < K; k++)
+				H[((size_t)in * n + i) * K + k] = spec[k];
+		}
+	}
+	pthread_mutex_lock(&ss_fftw_planner_lock);
+	fftw_destroy_plan(plan);
+	pthread_mutex_unlock(&ss_fftw_planner_lock);
+	fftw_free(buf);
+	fftw_free(spec);
+	return H;
+}
+
+/* listener frame <- room frame, for a listener at `lis` (room frame) facing -x_room */
+static void room_to_listener(const double lis[3], const double q[3], double p[3])
+{
+	p[0] = lis[0] - q[0];
+	p[1] = lis[1] - q[1];
+	p[2] = q[2] - lis[2];
+}
+
+int ss_predict(const struct ss_filterset *fs, struct ss_prediction *out)
+{
+	const struct ss_profile *p = &fs->profile;
+	const int n = fs->n_drivers, L = fs->taps, N = 2 * L, K = L + 1;
+	const double rate = fs->rate;
+	double complex *H = fir_responses(fs);
+	if (H == NULL)
+		return -ENOMEM;
+#define HAT(in, drv, k) H[((size_t)(in) * (size_t)n + (size_t)(drv)) * (size_t)K + (size_t)(k)]
+	memset(out, 0, sizeof(*out));
+	out->latency = fs->latency;
+	out->peak_effort_db = -1e9;
+	for (int i = 0; i < n; i++) {
+		out->effort_db[i] = fs->effort_db[i];
+		if (fs->effort_db[i] > out->peak_effort_db)
+			out->peak_effort_db = fs->effort_db[i];
+	}
+
+	/* separation per band and offset */
+	for (int o = 0; o < SS_OFFSETS; o++) {
+		double off[3] = { 0, ss_offsets_cm[o] / 100.0, 0 };
+		double ipsi[2][SS_SEP_BANDS] = { { 0 } }, contra[2][SS_SEP_BANDS] = { { 0 } };
+		for (int k = 1; k < K; k++) {
+			double f = k * rate / N;
+			int band = -1;
+			for (int b = 0; b < SS_SEP_BANDS; b++)
+				if (f >= ss_sep_band_edges[b][0] && f < ss_sep_band_edges[b][1])
+					band = b;
+			if (band < 0)
+				continue;
+			double complex C[2][SS_MAX_DRIVERS];
+			ss_plant_eval(p, off, f, C);
+			for (int side = 0; side < 2; side++) {
+				int in = side == 0 ? SS_IN_LEFT : SS_IN_RIGHT;
+				double complex e[2] = { 0, 0 };
+				for (int i = 0; i < n; i++) {
+					e[0] += C[0][i] * HAT(in, i, k);
+					e[1] += C[1][i] * HAT(in, i, k);
+				}
+				ipsi[side][band] += creal(e[side] * conj(e[side]));
+				contra[side][band] += creal(e[1 - side] * conj(e[1 - side]));
+			}
+		}
+		for (int b = 0; b < SS_SEP_BANDS; b++) {
+			double sl = 10.0 * log10((ipsi[0][b] + 1e-30) / (contra[0][b] + 1e-30));
+			double sr = 10.0 * log10((ipsi[1][b] + 1e-30) / (contra[1][b] + 1e-30));
+			out->separation_db[b][o] = sl < sr ? sl : sr;
+		}
+	}
+
+	/* virtual source: hard-left input at the nominal position, against a real source at +angle */
+	{
+		double *f = malloc(sizeof(double) * (size_t)K);
+		double complex *el = malloc(sizeof(double complex) * (size_t)K * 4);
+		if (!f || !el) {
+			free(f);
+			free(el);
+			free(H);
+			return -ENOMEM;
+		}
+		double complex *er = el + K, *rl = el + 2 * K, *rr = el + 3 * K;
+		const double head0[3] = { 0, 0, 0 };
+		double vdist = p->listener_distance > 2.0 ? p->listener_distance : 2.0;
+		for (int k = 0; k < K; k++) {
+			double complex C[2][SS_MAX_DRIVERS], real[2];
+			f[k] = k * rate / N;
+			ss_plant_eval(p, head0, f[k], C);
+			el[k] = er[k] = 0;
+			for (int i = 0; i < n; i++) {
+				el[k] += C[0][i] * HAT(SS_IN_LEFT, i, k);
+				er[k] += C[1][i] * HAT(SS_IN_LEFT, i, k);
+			}
+			ss_real_source_ears(p->virtualizer.angle_deg, vdist, f[k], vdist, real);
+			rl[k] = real[0];
+			rr[k] = real[1];
+		}
+		out->itd_us = ss_interaural_itd(K, f, el, er) * 1e6;
+		out->itd_real_us = ss_interaural_itd(K, f, rl, rr) * 1e6;
+		ss_interaural_ild(K, f, el, er, out->ild_db);
+		ss_interaural_ild(K, f, rl, rr, out->ild_real_db);
+		double e2 = 0.0;
+		for (int b = 0; b < SS_ILD_OCTAVES; b++)
+			e2 += (out->ild_db[b] - out->ild_real_db[b]) * (out->ild_db[b] - out->ild_real_db[b]);
+		out->ild_rms_err_db = sqrt(e2 / SS_ILD_OCTAVES);
+		free(f);
+		free(el);
+	}
+
+	/* beam figures over the beam band */
+	if (p->beam.enabled) {
+		enum { NAZ = 181, NSPH = 600 };
+		double pw_beam[NAZ] = { 0 }, pw_eq[NAZ] = { 0 };
+		double sph_beam = 0, sph_eq = 0, front_beam = 0, front_eq = 0;
+		double refl_beam = 0, refl_eq = 0, direct_beam = 0;
+		double sph_u[NSPH][3];
+		/* Fibonacci sphere: equal-area points */
+		for (int s = 0; s < NSPH; s++) {
+			double z = 1.0 - (2.0 * s + 1.0) / NSPH;
+			double r = sqrt(1.0 - z * z), phi = s * M_PI * (3.0 - sqrt(5.0));
+			sph_u[s][0] = r * cos(phi);
+			sph_u[s][1] = r * sin(phi);
+			sph_u[s][2] = z;
+		}
+		struct ss_room room = { .size = { p->room.size[0], p->room.size[1], p->room.size[2] } };
+		double alpha = ss_eyring_alpha_for_rt60(room.size, p->room.rt60, SS_SPEED_OF_SOUND);
+		room.beta = sqrt(1.0 - alpha);
+		out->room_rt60_s = ss_eyring_rt60(room.size, alpha, SS_SPEED_OF_SOUND);
+		double dev_room[3] = { p->room.device_wall_distance, room.size[1] / 2.0, 1.0 };
+		double lis_room[3] = { dev_room[0] + p->listener_distance, dev_room[1], 1.0 };
+		double mirrors[2][3];
+		for (int wall = 2; wall <= 3; wall++) {
+			double m[3];
+			ss_room_mirror(&room, wall, lis_room, m);
+			room_to_listener(lis_room, m, mirrors[wall - 2]);
+		}
+		double device[3];
+		ss_device_centre(p, device);
+
+		for (int k = 1; k < K; k++) {
+			double f = k * rate / N;
+			if (f < p->beam.band[0] || f > p->beam.band[1])
+				continue;
+			double complex wb[SS_MAX_DRIVERS], we[SS_MAX_DRIVERS], a[SS_MAX_DRIVERS];
+			for (int i = 0; i < n; i++)
+				wb[i] = HAT(SS_IN_CENTRE, i, k);
+			ss_centre_equal(p, f, we);
+			for (int az = 0; az < NAZ; az++) {
+				double u[3];
+				double complex rb = 0, re = 0;
+				ss_beam_direction(az - 90, 0, u);
+				ss_beam_steering(p, f, u, a);
+				for (int i = 0; i < n; i++) {
+					rb += a[i] * wb[i];
+					re += a[i] * we[i];
+				}
+				pw_beam[az] += creal(rb * conj(rb));
+				pw_eq[az] += creal(re * conj(re));
+			}
+			double sb = 0, se = 0;
+			for (int s = 0; s < NSPH; s++) {
+				double complex rb = 0, re = 0;
+				ss_beam_steering(p, f, sph_u[s], a);
+				for (int i = 0; i < n; i++) {
+					rb += a[i] * wb[i];
+					re += a[i] * we[i];
+				}
+				sb += creal(rb * conj(rb));
+				se += creal(re * conj(re));
+			}
+			sph_beam += sb / NSPH;
+			sph_eq += se / NSPH;
+			for (int m = 0; m < 2; m++) {
+				double complex rb = 0, re = 0;
+				for (int i = 0; i < n; i++) {
+					double complex fld = ss_driver_field(&p->drivers[i], device, f, mirrors[m],
+							SS_SPEED_OF_SOUND);
+					rb += fld * wb[i];
+					re += fld * we[i];
+				}
+				refl_beam += room.beta * room.beta * creal(rb * conj(rb));
+				refl_eq += room.beta * room.beta * creal(re * conj(re));
+			}
+			{
+				const double head0[3] = { 0, 0, 0 };
+				double complex rb = 0;
+				for (int i = 0; i < n; i++)
+					rb += ss_driver_field(&p->drivers[i], device, f, head0, SS_SPEED_OF_SOUND) * wb[i];
+				direct_beam += creal(rb * conj(rb));
+			}
+		}
+		front_beam = pw_beam[90];
+		front_eq = pw_eq[90];
+		if (front_beam > 0 && front_eq > 0) {
+			out->beam_valid = true;
+			out->beam_fsr_db = 10.0 * log10(front_beam / (0.5 * (pw_beam[0] + pw_beam[180]) + 1e-30));
+			out->equal_fsr_db = 10.0 * log10(front_eq / (0.5 * (pw_eq[0] + pw_eq[180]) + 1e-30));
+			out->beam_di_db = 10.0 * log10(front_beam / (sph_beam + 1e-30));
+			out->equal_di_db = 10.0 * log10(front_eq / (sph_eq + 1e-30));
+			for (int pass = 0; pass < 2; pass++) {
+				const double *pw = pass == 0 ? pw_beam : pw_eq;
+				double width = 90.0;
+				for (int side = -1; side <= 1; side += 2) {
+					for (int d = 1; d <= 90; d++) {
+						if (pw[90 + side * d] < pw[90] * 0.25) {
+							/* interpolate the -6 dB crossing in dB */
+							double a1 = 10 * log10(pw[90 + side * (d - 1)] / pw[90]);
+							double a2 = 10 * log10(pw[90 + side * d] / pw[90]);
+							double x = (d - 1) + (-6.0206 - a1) / (a2 - a1);
+							if (x < width)
+								width = x;
+							break;
+						}
+					}
+				}
+				if (pass == 0)
+					out->beam_width_deg = width;
+				else
+					out->equal_width_deg = width;
+			}
+			out->room_reflection_db = 10.0 * log10((refl_beam + 1e-30) / (refl_eq + 1e-30));
+			out->room_reflection_direct_db = 10.0 * log10((refl_beam + 1e-30) / (direct_beam + 1e-30));
+		}
+	}
+#undef HAT
+	free(H);
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* Soundstage: predicted figures of a designed filter set, from its actual FIRs (float taps, as they run)
+ * through the acoustic model: rigid-sphere head, free-field drivers, shoebox image-source room.
+ * All band figures are averaged in power over the band. Design-time, double.
+ */
+#ifndef SS_PREDICT_H
+#define SS_PREDICT_H
+
+#include <stdbool.h>
+
+#include "../util/export.h"
+#include "filterset.h"
+
+#define SS_SEP_BANDS 3    /* 200-1k, 1k-4k, 4k-8k Hz */
+#define SS_OFFSETS 5      /* lateral head offsets -5, -2, 0, +2, +5 cm */
+
+extern const double ss_sep_band_edges[SS_SEP_BANDS][2];
+extern const double ss_offsets_cm[SS_OFFSETS];
+
+struct ss_prediction {
+	/* ipsilateral over contralateral ear level for a hard-left (and, mirrored, hard-right) input, the worse of
+	 * the two, per band and lateral head offset */
+	double separation_db[SS_SEP_BANDS][SS_OFFSETS];
+
+	/* virtual source against a real source at +angle (sphere model) */
+	double itd_us, itd_real_us;
+	double ild_db[SS_ILD_OCTAVES], ild_real_db[SS_ILD_OCTAVES];
+	double ild_rms_err_db;
+
+	/* centre beam over the beam band (valid when beam_valid) */
+	bool beam_valid;
+	double beam_fsr_db;            /**< 0 deg over the mean of +-90 deg, free field at the listener distance */
+	double beam_width_deg;         /**< -6 dB half-width of the main lobe (the narrower side) */
+	double beam_di_db;             /**< directivity index of the beam */
+	double equal_fsr_db, equal_width_deg, equal_di_db; /**< the same drivers fed equally and in phase */
+	double room_reflection_db;     /**< first side-wall reflections at the listener, beam minus equal feed */
+	double room_reflection_direct_db; /**< beam's side-wall reflections relative to its direct sound */
+	double room_rt60_s;            /**< RT60 of the simulated room (Eyring) */
+
+	double effort_db[SS_MAX_DRIVERS];
+	double peak_effort_db;
+	int latency;
+};
+
+SS_EXPORT int ss_predict(const struct ss_filterset *fs, struct ss_prediction *out);
+
+#endif

@@ -1,0 +1,43 @@
+/* Soundstage: the virtualizer.
+ *
+ * A virtual source at +angle (the left loudspeaker of a reference stereo pair) is described by what it does at
+ * the two ears, relative to each other: an all-pass for the ipsilateral (near) ear, which keeps the tonal
+ * balance, and a delayed first-order low-pass for the contralateral (far) ear:
+ *     ipsi(f)   = (1 - j f/fa) / (1 + j f/fa)            (fa = 0: no all-pass, ipsi = 1)
+ *     contra(f) = g / (1 + j f/fc) * exp(-j 2 pi f tau)
+ * The four parameters are fitted to the rigid-sphere head model (head.h) for a source at +angle, minimising the
+ * error in ILD per octave (500 Hz .. 8 kHz) and ITD (interaural phase delay over 500 .. 1500 Hz).
+ * The right virtual source is the mirror image. Design-time, double.
+ */
+#ifndef SS_VIRTUALIZER_H
+#define SS_VIRTUALIZER_H
+
+#include <complex.h>
+
+struct ss_virtualizer {
+	double angle_deg;   /**< reference source azimuth (+left) */
+	double distance;    /**< m, reference source distance used for the fit */
+	double gain;        /**< g, linear */
+	double fc;          /**< Hz, contralateral low-pass corner */
+	double delay;       /**< s, contralateral delay tau */
+	double allpass_fc;  /**< Hz, ipsilateral all-pass corner fa (0 = none) */
+	double fit_ild_rms_db; /**< rms ILD error per octave of the fit against the sphere, dB */
+	double fit_itd_err_us; /**< ITD error of the fit, microseconds */
+};
+
+/** Fit the virtualizer to a source at `angle_deg` and `distance` m. */
+void ss_virtualizer_fit(double angle_deg, double distance, struct ss_virtualizer *v);
+
+/** Ear responses of the left virtual source: out[0] = ipsilateral (left ear), out[1] = contralateral. */
+void ss_virtualizer_response(const struct ss_virtualizer *v, double f, double complex out[2]);
+
+/** Interaural measures used throughout (tests, fit, predictions), from ear responses sampled at `n` frequencies
+ * `f` (Hz, increasing): ITD (s) as the mean interaural phase delay over 500..1500 Hz (positive when the left ear
+ * leads), and the ILD (dB, left over right) in octave bands centred on 500, 1k, 2k, 4k, 8k Hz. */
+#define SS_ILD_OCTAVES 5
+double ss_interaural_itd(int n, const double *f, const double complex *left, const double complex *right);
+void ss_interaural_ild(int n, const double *f, const double complex *left, const double complex *right,
+		double ild_db[SS_ILD_OCTAVES]);
+extern const double ss_ild_octave_centres[SS_ILD_OCTAVES];
+
+#endif

@@ -1,0 +1,28 @@
+/* Soundstage: real FFT (single precision) behind a small interface, backed by FFTW3f.
+ *
+ * Spectra are in split form: re[0..n/2] and im[0..n/2]. Plans are made in ss_fft_new (not real-time safe);
+ * forward and inverse are real-time safe (no allocation, no locks, no syscalls) provided every buffer comes
+ * from ss_fft_alloc (SIMD-aligned). The inverse is unnormalised (a forward+inverse pair scales by n).
+ */
+#ifndef SS_FFT_H
+#define SS_FFT_H
+
+#include <stddef.h>
+
+struct ss_fft;
+
+/** Plan a real FFT of even size n. NULL on failure. */
+struct ss_fft *ss_fft_new(int n);
+void ss_fft_free(struct ss_fft *f);
+
+/** in[n] -> re[n/2+1], im[n/2+1]. `in` is preserved. */
+void ss_fft_forward(struct ss_fft *f, const float *in, float *re, float *im);
+
+/** re, im [n/2+1] -> out[n] (unnormalised). `re` and `im` may be overwritten. */
+void ss_fft_inverse(struct ss_fft *f, float *re, float *im, float *out);
+
+/** Aligned, zeroed float buffer of `n` floats (rounded up to a multiple of 16); free with ss_fft_free_buf. */
+float *ss_fft_alloc(size_t n);
+void ss_fft_free_buf(float *p);
+
+#endif

@@ -1,0 +1,970 @@
+/* Soundstage: SPA-JSON profile parser and validator. */
+#include "profile.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <spa/utils/json.h>
+
+#define SPEED_OF_SOUND 343.0
+
+struct parser {
+	const char *file;
+	const char *text;
+	size_t len;
+	struct ss_error *err;
+	struct ss_profile *p;
+};
+
+static void locate(const char *text, const char *at, int *line, int *col)
+{
+	int l = 1, c = 1;
+	for (const char *s = text; s && at && s < at; s++) {
+		if (*s == '\n') {
+			l++;
+			c = 1;
+		} else {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+static int verror(struct ss_error *err, const char *file, int line, int col, const char *key, const char *fmt,
+		va_list ap)
+{
+	char what[400];
+	vsnprintf(what, sizeof(what), fmt, ap);
+	if (err == NULL)
+		return -EINVAL;
+	snprintf(err->file, sizeof(err->file), "%s", file ? file : "<profile>");
+	snprintf(err->key, sizeof(err->key), "%s", key ? key : "");
+	err->line = line;
+	err->col = col;
+	if (line > 0)
+		snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: %s: %s", err->file, line, col,
+				key && *key ? key : "profile", what);
+	else
+		snprintf(err->msg, sizeof(err->msg), "%s: %s: %s", err->file, key && *key ? key : "profile", what);
+	return -EINVAL;
+}
+
+static int fail_at(struct parser *ps, const char *at, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail_at(struct parser *ps, const char *at, const char *key, const char *fmt, ...)
+{
+	int line = 0, col = 0, r;
+	va_list ap;
+	if (at)
+		locate(ps->text, at, &line, &col);
+	va_start(ap, fmt);
+	r = verror(ps->err, ps->file, line, col, key, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int fail_pos(const struct ss_profile *p, struct ss_error *err, struct ss_srcpos pos, const char *key,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int fail_pos(const struct ss_profile *p, struct ss_error *err, struct ss_srcpos pos, const char *key,
+		const char *fmt, ...)
+{
+	int r;
+	va_list ap;
+	va_start(ap, fmt);
+	r = verror(err, p->path[0] ? p->path : "<profile>", pos.line, pos.col, key, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int syntax_error(struct parser *ps, struct spa_json *it, const char *key)
+{
+	struct spa_error_location loc;
+	if (spa_json_get_error(it, ps->text, &loc)) {
+		struct ss_error *e = ps->err;
+		if (e) {
+			snprintf(e->file, sizeof(e->file), "%s", ps->file);
+			snprintf(e->key, sizeof(e->key), "%s", key);
+			e->line = loc.line;
+			e->col = loc.col;
+			snprintf(e->msg, sizeof(e->msg), "%s:%d:%d: %s: syntax error: %s", ps->file, loc.line, loc.col,
+					*key ? key : "profile", loc.reason);
+		}
+		return -EINVAL;
+	}
+	return fail_at(ps, it->cur, key, "syntax error: unexpected end of input");
+}
+
+/* ---- token classification ---- */
+
+static bool tok_is_object(const char *v, int len) { return len > 0 && v[0] == '{'; }
+static bool tok_is_array(const char *v, int len) { return len > 0 && v[0] == '['; }
+
+static const char *tok_kind(const char *v, int len)
+{
+	if (len <= 0)
+		return "nothing";
+	if (v[0] == '{')
+		return "an object";
+	if (v[0] == '[')
+		return "an array";
+	if (v[0] == '"')
+		return "a string";
+	if (spa_json_is_bool(v, len))
+		return "a boolean";
+	if (spa_json_is_null(v, len))
+		return "null";
+	if (spa_json_is_float(v, len))
+		return "a number";
+	return "a word";
+}
+
+static int tok_number(const char *v, int len, double *out)
+{
+	char buf[64];
+	char *end;
+	if (len <= 0 || len >= (int)sizeof(buf) || v[0] == '"' || v[0] == '{' || v[0] == '[')
+		return -EINVAL;
+	memcpy(buf, v, (size_t)len);
+	buf[len] = '\0';
+	errno = 0;
+	*out = strtod(buf, &end);
+	if (end == buf || *end != '\0' || errno != 0 || !isfinite(*out))
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- typed readers: each checks the type and range and reports at the value ---- */
+
+static int read_number(struct parser *ps, const char *key, const char *v, int len, double lo, double hi,
+		const char *unit, double *out)
+{
+	double d;
+	if (tok_number(v, len, &d) < 0)
+		return fail_at(ps, v, key, "expected a number in %g..%g %s, got %s", lo, hi, unit,
+				tok_kind(v, len));
+	if (d < lo || d > hi)
+		return fail_at(ps, v, key, "expected a number in %g..%g %s, got %g", lo, hi, unit, d);
+	*out = d;
+	return 0;
+}
+
+static int read_bool(struct parser *ps, const char *key, const char *v, int len, bool *out)
+{
+	if (!spa_json_is_bool(v, len))
+		return fail_at(ps, v, key, "expected true or false, got %s", tok_kind(v, len));
+	return spa_json_parse_bool(v, len, out) < 0 ? fail_at(ps, v, key, "expected true or false") : 0;
+}
+
+static int read_string(struct parser *ps, const char *key, const char *v, int len, char *out, size_t max)
+{
+	if (tok_is_object(v, len) || tok_is_array(v, len) || spa_json_is_null(v, len))
+		return fail_at(ps, v, key, "expected a string, got %s", tok_kind(v, len));
+	if (spa_json_parse_stringn(v, len, out, (int)max) < 0)
+		return fail_at(ps, v, key, "expected a string of at most %zu characters", max - 1);
+	return 0;
+}
+
+/* Read a fixed-size numeric array `[a b c]`; `it` is positioned just after the '[' token. */
+static int read_vector(struct parser *ps, struct spa_json *it, const char *key, const char *v, int len, int n,
+		double lo, double hi, const char *unit, double *out)
+{
+	struct spa_json sub;
+	const char *e;
+	int elen, count = 0;
+	if (!tok_is_array(v, len))
+		return fail_at(ps, v, key, "expected an array of %d numbers (%s), got %s", n, unit, tok_kind(v, len));
+	spa_json_enter(it, &sub);
+	while ((elen = spa_json_next(&sub, &e)) > 0) {
+		char ekey[160];
+		snprintf(ekey, sizeof(ekey), "%s[%d]", key, count);
+		if (count >= n)
+			return fail_at(ps, e, key, "expected exactly %d numbers (%s), got more", n, unit);
+		int r = read_number(ps, ekey, e, elen, lo, hi, unit, &out[count]);
+		if (r < 0)
+			return r;
+		count++;
+	}
+	if (elen < 0)
+		return syntax_error(ps, &sub, key);
+	if (count != n)
+		return fail_at(ps, v, key, "expected exactly %d numbers (%s), got %d", n, unit, count);
+	return 0;
+}
+
+/* ---- object walking ---- */
+
+struct member {
+	char key[96];
+	const char *kat;
+	const char *val;
+	int vlen;
+};
+
+/* Returns 1 with a member, 0 at the end of the object, <0 on error (reported). */
+static int next_member(struct parser *ps, struct spa_json *it, const char *path, struct member *m)
+{
+	const char *k;
+	int klen = spa_json_next(it, &k);
+	if (klen == 0)
+		return 0;
+	if (klen < 0)
+		return syntax_error(ps, it, path);
+	if (tok_is_object(k, klen) || tok_is_array(k, klen))
+		return fail_at(ps, k, path, "expected a key, got %s", tok_kind(k, klen));
+	if (spa_json_parse_stringn(k, klen, m->key, sizeof(m->key)) < 0)
+		return fail_at(ps, k, path, "key is too long (at most %zu characters)", sizeof(m->key) - 1);
+	m->kat = k;
+	m->vlen = spa_json_next(it, &m->val);
+	if (m->vlen < 0)
+		return syntax_error(ps, it, m->key);
+	if (m->vlen == 0)
+		return fail_at(ps, k, m->key, "expected a value after the key");
+	return 1;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+	}
+	return prev[lb];
+}
+
+static int unknown_key(struct parser *ps, const struct member *m, const char *path, const char *const *known)
+{
+	const char *best = NULL;
+	size_t bestd = 3;
+	char list[400] = "";
+	char full[200];
+	for (int i = 0; known[i]; i++) {
+		size_t d = edit_distance(m->key, known[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = known[i];
+		}
+		if (strlen(list) + strlen(known[i]) + 3 < sizeof(list)) {
+			if (i)
+				strcat(list, ", ");
+			strcat(list, known[i]);
+		}
+	}
+	snprintf(full, sizeof(full), "%s%s%s", path, *path ? "." : "", m->key);
+	if (best)
+		return fail_at(ps, m->kat, full, "unknown key (did you mean '%s'?); expected one of: %s", best, list);
+	return fail_at(ps, m->kat, full, "unknown key; expected one of: %s", list);
+}
+
+static int check_duplicate(struct parser *ps, const struct member *m, const char *path, unsigned *seen, int idx)
+{
+	if (*seen & (1u << idx)) {
+		char full[200];
+		snprintf(full, sizeof(full), "%s%s%s", path, *path ? "." : "", m->key);
+		return fail_at(ps, m->kat, full, "key given twice; expected each key once");
+	}
+	*seen |= 1u << idx;
+	return 0;
+}
+
+static int key_index(const char *key, const char *const *known)
+{
+	for (int i = 0; known[i]; i++)
+		if (strcmp(key, known[i]) == 0)
+			return i;
+	return -1;
+}
+
+static struct ss_srcpos srcpos(struct parser *ps, const char *at)
+{
+	struct ss_srcpos s;
+	locate(ps->text, at, &s.line, &s.col);
+	return s;
+}
+
+static int enter_object(struct parser *ps, struct spa_json *it, struct spa_json *sub, const char *key,
+		const struct member *m)
+{
+	if (!tok_is_object(m->val, m->vlen))
+		return fail_at(ps, m->val, key, "expected an object { ... }, got %s", tok_kind(m->val, m->vlen));
+	spa_json_enter(it, sub);
+	return 0;
+}
+
+/* ---- sections ---- */
+
+static int parse_listener(struct parser *ps, struct spa_json *it, const struct member *pm)
+{
+	static const char *const known[] = { "distance", NULL };
+	struct spa_json sub;
+	struct member m;
+	unsigned seen = 0;
+	bool have_distance = false;
+	int r;
+	if ((r = enter_object(ps, it, &sub, "listener", pm)) < 0)
+		return r;
+	while ((r = next_member(ps, &sub, "listener", &m)) > 0) {
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(ps, &m, "listener", known);
+		if ((r = check_duplicate(ps, &m, "listener", &seen, idx)) < 0)
+			return r;
+		if ((r = read_number(ps, "listener.distance", m.val, m.vlen, 0.3, 20.0, "m",
+				&ps->p->listener_distance)) < 0)
+			return r;
+		ps->p->src_listener_distance = srcpos(ps, m.val);
+		have_distance = true;
+	}
+	if (r < 0)
+		return r;
+	if (!have_distance)
+		return fail_at(ps, pm->val, "listener.distance", "missing; expected the listener distance in m (0.3..20)");
+	return 0;
+}
+
+static int parse_driver(struct parser *ps, struct spa_json *it, const char *v, int vlen, int index)
+{
+	static const char *const known[] = { "name", "channel", "position", "axis", "band", "directivity",
+		"radius", "gain", NULL };
+	enum { K_NAME, K_CHANNEL, K_POSITION, K_AXIS, K_BAND, K_DIRECTIVITY, K_RADIUS, K_GAIN };
+	static const unsigned required = (1u << K_NAME) | (1u << K_CHANNEL) | (1u << K_POSITION) |
+		(1u << K_AXIS) | (1u << K_BAND);
+	static const char *const what[] = {
+		"a name string", "a channel name (AUX0, AUX1, ...)", "[x y z] in m relative to the device centre",
+		"[x y z] unit vector", "[lo hi] in Hz" };
+	struct ss_driver *d = &ps->p->drivers[index];
+	char path[32], key[128];
+	struct spa_json sub;
+	struct member m;
+	unsigned seen = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "drivers[%d]", index);
+	if (!tok_is_object(v, vlen))
+		return fail_at(ps, v, path, "expected a driver object { name = ... channel = ... position = [...] "
+				"axis = [...] band = [...] }, got %s", tok_kind(v, vlen));
+	spa_json_enter(it, &sub);
+	while ((r = next_member(ps, &sub, path, &m)) > 0) {
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(ps, &m, path, known);
+		if ((r = check_duplicate(ps, &m, path, &seen, idx)) < 0)
+			return r;
+		snprintf(key, sizeof(key), "%s.%s", path, m.key);
+		switch (idx) {
+		case K_NAME:
+			r = read_string(ps, key, m.val, m.vlen, d->name, sizeof(d->name));
+			if (r == 0 && d->name[0] == '\0')
+				r = fail_at(ps, m.val, key, "expected a non-empty name");
+			break;
+		case K_CHANNEL:
+			r = read_string(ps, key, m.val, m.vlen, d->channel, sizeof(d->channel));
+			if (r == 0 && d->channel[0] == '\0')
+				r = fail_at(ps, m.val, key, "expected a channel name such as AUX0");
+			ps->p->src_driver_channel[index] = srcpos(ps, m.val);
+			break;
+		case K_POSITION:
+			r = read_vector(ps, &sub, key, m.val, m.vlen, 3, -2.0, 2.0, "m", d->position);
+			ps->p->src_driver_position[index] = srcpos(ps, m.val);
+			break;
+		case K_AXIS: {
+			r = read_vector(ps, &sub, key, m.val, m.vlen, 3, -1.0, 1.0, "unit vector", d->axis);
+			if (r == 0) {
+				double n = sqrt(d->axis[0] * d->axis[0] + d->axis[1] * d->axis[1] +
+						d->axis[2] * d->axis[2]);
+				if (n < 1e-6)
+					return fail_at(ps, m.val, key, "expected a non-zero direction vector");
+				for (int i = 0; i < 3; i++)
+					d->axis[i] /= n;
+			}
+			break;
+		}
+		case K_BAND:
+			r = read_vector(ps, &sub, key, m.val, m.vlen, 2, 10.0, 40000.0, "Hz", d->band);
+			if (r == 0 && !(d->band[1] > d->band[0] * 1.05))
+				r = fail_at(ps, m.val, key, "expected [lo hi] with hi above lo, got [%g %g]",
+						d->band[0], d->band[1]);
+			ps->p->src_driver_band[index] = srcpos(ps, m.val);
+			break;
+		case K_DIRECTIVITY: {
+			char s[32];
+			r = read_string(ps, key, m.val, m.vlen, s, sizeof(s));
+			if (r == 0) {
+				if (strcmp(s, "point") == 0)
+					d->directivity = SS_DIRECTIVITY_POINT;
+				else if (strcmp(s, "piston") == 0)
+					d->directivity = SS_DIRECTIVITY_PISTON;
+				else
+					r = fail_at(ps, m.val, key, "expected \"point\" or \"piston\", got \"%s\"", s);
+			}
+			break;
+		}
+		case K_RADIUS:
+			r = read_number(ps, key, m.val, m.vlen, 0.003, 0.3, "m", &d->radius);
+			break;
+		case K_GAIN:
+			r = read_number(ps, key, m.val, m.vlen, -40.0, 12.0, "dB", &d->gain_db);
+			break;
+		}
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	for (int k = 0; k <= K_BAND; k++) {
+		if ((required & (1u << k)) && !(seen & (1u << k))) {
+			snprintf(key, sizeof(key), "%s.%s", path, known[k]);
+			return fail_at(ps, v, key, "missing; expected %s", what[k]);
+		}
+	}
+	return 0;
+}
+
+static int parse_drivers(struct parser *ps, struct spa_json *it, const struct member *pm)
+{
+	struct spa_json sub;
+	const char *v;
+	int vlen, n = 0;
+	if (!tok_is_array(pm->val, pm->vlen))
+		return fail_at(ps, pm->val, "drivers", "expected an array of driver objects [ { ... } ... ], got %s",
+				tok_kind(pm->val, pm->vlen));
+	ps->p->src_drivers = srcpos(ps, pm->val);
+	spa_json_enter(it, &sub);
+	while ((vlen = spa_json_next(&sub, &v)) > 0) {
+		if (n >= SS_MAX_DRIVERS)
+			return fail_at(ps, v, "drivers", "expected at most %d drivers", SS_MAX_DRIVERS);
+		struct ss_driver *d = &ps->p->drivers[n];
+		memset(d, 0, sizeof(*d));
+		d->directivity = SS_DIRECTIVITY_PISTON;
+		d->radius = 0.025;
+		int r = parse_driver(ps, &sub, v, vlen, n);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (vlen < 0)
+		return syntax_error(ps, &sub, "drivers");
+	if (n == 0)
+		return fail_at(ps, pm->val, "drivers", "expected at least one driver");
+	ps->p->n_drivers = n;
+	return 0;
+}
+
+static int parse_upmix(struct parser *ps, struct spa_json *it, const struct member *pm)
+{
+	static const char *const known[] = { "enabled", "smoothing", NULL };
+	struct spa_json sub;
+	struct member m;
+	unsigned seen = 0;
+	int r;
+	if ((r = enter_object(ps, it, &sub, "upmix", pm)) < 0)
+		return r;
+	while ((r = next_member(ps, &sub, "upmix", &m)) > 0) {
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(ps, &m, "upmix", known);
+		if ((r = check_duplicate(ps, &m, "upmix", &seen, idx)) < 0)
+			return r;
+		if (idx == 0)
+			r = read_bool(ps, "upmix.enabled", m.val, m.vlen, &ps->p->upmix.enabled);
+		else
+			r = read_number(ps, "upmix.smoothing", m.val, m.vlen, 5.0, 2000.0, "ms",
+					&ps->p->upmix.smoothing_ms);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+static int parse_virtualizer(struct parser *ps, struct spa_json *it, const struct member *pm)
+{
+	static const char *const known[] = { "enabled", "angle", NULL };
+	struct spa_json sub;
+	struct member m;
+	unsigned seen = 0;
+	int r;
+	if ((r = enter_object(ps, it, &sub, "virtualizer", pm)) < 0)
+		return r;
+	while ((r = next_member(ps, &sub, "virtualizer", &m)) > 0) {
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(ps, &m, "virtualizer", known);
+		if ((r = check_duplicate(ps, &m, "virtualizer", &seen, idx)) < 0)
+			return r;
+		if (idx == 0)
+			r = read_bool(ps, "virtualizer.enabled", m.val, m.vlen, &ps->p->virtualizer.enabled);
+		else
+			r = read_number(ps, "virtualizer.angle", m.val, m.vlen, 5.0, 90.0, "degrees",
+					&ps->p->virtualizer.angle_deg);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+static int parse_curve(struct parser *ps, struct spa_json *it, const char *key, const char *v, int vlen,
+		double dblo, double dbhi, struct ss_curve *c)
+{
+	struct spa_json sub;
+	const char *e;
+	int elen, n = 0;
+	if (!tok_is_array(v, vlen))
+		return fail_at(ps, v, key, "expected an array of [Hz dB] points, got %s", tok_kind(v, vlen));
+	spa_json_enter(it, &sub);
+	while ((elen = spa_json_next(&sub, &e)) > 0) {
+		char ekey[160];
+		double pt[2];
+		snprintf(ekey, sizeof(ekey), "%s[%d]", key, n);
+		if (n >= SS_MAX_CURVE_POINTS)
+			return fail_at(ps, e, key, "expected at most %d points", SS_MAX_CURVE_POINTS);
+		if (!tok_is_array(e, elen))
+			return fail_at(ps, e, ekey, "expected a point [Hz dB], got %s", tok_kind(e, elen));
+		int r = read_vector(ps, &sub, ekey, e, elen, 2, -1e9, 1e9, "Hz dB", pt);
+		if (r < 0)
+			return r;
+		if (pt[0] < 10.0 || pt[0] > 40000.0)
+			return fail_at(ps, e, ekey, "expected a frequency in 10..40000 Hz, got %g", pt[0]);
+		if (pt[1] < dblo || pt[1] > dbhi)
+			return fail_at(ps, e, ekey, "expected a level in %g..%g dB, got %g", dblo, dbhi, pt[1]);
+		if (n > 0 && pt[0] <= c->freq[n - 1])
+			return fail_at(ps, e, ekey, "expected frequencies in increasing order (%g Hz after %g Hz)",
+					pt[0], c->freq[n - 1]);
+		c->freq[n] = pt[0];
+		c->db[n] = pt[1];
+		n++;
+	}
+	if (elen < 0)
+		return syntax_error(ps, &sub, key);
+	if (n == 0)
+		return fail_at(ps, v, key, "expected at least one [Hz dB] point");
+	c->n = n;
+	return 0;
+}
+
+static int parse_ctc(struct parser *ps, struct spa_json *it, const struct member *pm)
+{
+	static const char *const known[] = { "target", "effort", NULL };
+	struct spa_json sub;
+	struct member m;
+	unsigned seen = 0;
+	int r;
+	if ((r = enter_object(ps, it, &sub, "ctc", pm)) < 0)
+		return r;
+	while ((r = next_member(ps, &sub, "ctc", &m)) > 0) {
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(ps, &m, "ctc", known);
+		if ((r = check_duplicate(ps, &m, "ctc", &seen, idx)) < 0)
+			return r;
+		if (idx == 0)
+			r = parse_curve(ps, &sub, "ctc.target", m.val, m.vlen, 0.0, 60.0, &ps->p->ctc.target);
+		else
+			r = read_number(ps, "ctc.effort", m.val, m.vlen, 0.0, 30.0, "dB", &ps->p->ctc.effort_db);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+static int parse_beam(struct parser *ps, struct spa_json *it, const struct member *pm)
+{
+	static const char *const known[] = { "enabled", "band", "null", "lobe", "effort", NULL };
+	struct spa_json sub;
+	struct member m;
+	unsigned seen = 0;
+	int r;
+	if ((r = enter_object(ps, it, &sub, "beam", pm)) < 0)
+		return r;
+	while ((r = next_member(ps, &sub, "beam", &m)) > 0) {
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(ps, &m, "beam", known);
+		if ((r = check_duplicate(ps, &m, "beam", &seen, idx)) < 0)
+			return r;
+		switch (idx) {
+		case 0:
+			r = read_bool(ps, "beam.enabled", m.val, m.vlen, &ps->p->beam.enabled);
+			break;
+		case 1:
+			r = read_vector(ps, &sub, "beam.band", m.val, m.vlen, 2, 50.0, 20000.0, "Hz", ps->p->beam.band);
+			if (r == 0 && !(ps->p->beam.band[1] > ps->p->beam.band[0] * 1.1))
+				r = fail_at(ps, m.val, "beam.band", "expected [lo hi] with hi at least 1.1 x lo, got "
+						"[%g %g]", ps->p->beam.band[0], ps->p->beam.band[1]);
+			ps->p->src_beam_band = srcpos(ps, m.val);
+			break;
+		case 2:
+			r = read_number(ps, "beam.null", m.val, m.vlen, 30.0, 150.0, "degrees", &ps->p->beam.null_deg);
+			break;
+		case 3:
+			r = read_number(ps, "beam.lobe", m.val, m.vlen, 10.0, 80.0, "degrees", &ps->p->beam.lobe_deg);
+			break;
+		case 4:
+			r = read_number(ps, "beam.effort", m.val, m.vlen, 0.0, 30.0, "dB", &ps->p->beam.effort_db);
+			break;
+		}
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+static int parse_output(struct parser *ps, struct spa_json *it, const struct member *pm)
+{
+	static const char *const known[] = { "gain", "headroom", "limit", NULL };
+	struct spa_json sub;
+	struct member m;
+	unsigned seen = 0;
+	int r;
+	if ((r = enter_object(ps, it, &sub, "output", pm)) < 0)
+		return r;
+	while ((r = next_member(ps, &sub, "output", &m)) > 0) {
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(ps, &m, "output", known);
+		if ((r = check_duplicate(ps, &m, "output", &seen, idx)) < 0)
+			return r;
+		if (idx == 0)
+			r = read_number(ps, "output.gain", m.val, m.vlen, -60.0, 12.0, "dB", &ps->p->output.gain_db);
+		else if (idx == 1)
+			r = read_bool(ps, "output.headroom", m.val, m.vlen, &ps->p->output.auto_headroom);
+		else
+			r = read_number(ps, "output.limit", m.val, m.vlen, -20.0, 0.0, "dBFS", &ps->p->output.limit_db);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+static int parse_room(struct parser *ps, struct spa_json *it, const struct member *pm)
+{
+	static const char *const known[] = { "size", "rt60", "wall-distance", NULL };
+	struct spa_json sub;
+	struct member m;
+	unsigned seen = 0;
+	int r;
+	if ((r = enter_object(ps, it, &sub, "room", pm)) < 0)
+		return r;
+	while ((r = next_member(ps, &sub, "room", &m)) > 0) {
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(ps, &m, "room", known);
+		if ((r = check_duplicate(ps, &m, "room", &seen, idx)) < 0)
+			return r;
+		if (idx == 0)
+			r = read_vector(ps, &sub, "room.size", m.val, m.vlen, 3, 1.5, 50.0, "m", ps->p->room.size);
+		else if (idx == 1)
+			r = read_number(ps, "room.rt60", m.val, m.vlen, 0.1, 5.0, "s", &ps->p->room.rt60);
+		else
+			r = read_number(ps, "room.wall-distance", m.val, m.vlen, 0.05, 10.0, "m",
+					&ps->p->room.device_wall_distance);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+static int parse_design(struct parser *ps, struct spa_json *it, const struct member *pm)
+{
+	static const char *const known[] = { "taps", NULL };
+	struct spa_json sub;
+	struct member m;
+	unsigned seen = 0;
+	int r;
+	if ((r = enter_object(ps, it, &sub, "design", pm)) < 0)
+		return r;
+	while ((r = next_member(ps, &sub, "design", &m)) > 0) {
+		double t;
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(ps, &m, "design", known);
+		if ((r = check_duplicate(ps, &m, "design", &seen, idx)) < 0)
+			return r;
+		if ((r = read_number(ps, "design.taps", m.val, m.vlen, 512, 16384, "taps", &t)) < 0)
+			return r;
+		int ti = (int)t;
+		if ((double)ti != t || (ti & (ti - 1)) != 0)
+			return fail_at(ps, m.val, "design.taps", "expected a power of two in 512..16384, got %g", t);
+		ps->p->design.taps = ti;
+	}
+	return r;
+}
+
+void ss_profile_defaults(struct ss_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "unnamed");
+	p->sample_rate = 48000.0;
+	p->listener_distance = 2.0;
+	p->upmix.enabled = true;
+	p->upmix.smoothing_ms = 60.0;
+	p->virtualizer.enabled = true;
+	p->virtualizer.angle_deg = 30.0;
+	/* Separation target: modest at low frequency where inversion is expensive, high in the band where
+	 * the ear relies on level differences, relaxed at the top where the head itself separates. */
+	p->ctc.target.n = 5;
+	p->ctc.target.freq[0] = 150.0; p->ctc.target.db[0] = 6.0;
+	p->ctc.target.freq[1] = 600.0; p->ctc.target.db[1] = 30.0;
+	p->ctc.target.freq[2] = 4000.0; p->ctc.target.db[2] = 30.0;
+	p->ctc.target.freq[3] = 8000.0; p->ctc.target.db[3] = 20.0;
+	p->ctc.target.freq[4] = 16000.0; p->ctc.target.db[4] = 10.0;
+	p->ctc.effort_db = 10.0;
+	p->beam.enabled = true;
+	p->beam.band[0] = 1000.0;
+	p->beam.band[1] = 4000.0;
+	p->beam.null_deg = 90.0;
+	p->beam.lobe_deg = 45.0;
+	p->beam.effort_db = 10.0;
+	p->output.gain_db = 0.0;
+	p->output.auto_headroom = true;
+	p->output.limit_db = -0.1;
+	p->room.size[0] = 5.0;
+	p->room.size[1] = 4.0;
+	p->room.size[2] = 2.7;
+	p->room.rt60 = 0.4;
+	p->room.device_wall_distance = 0.3;
+	p->design.taps = 2048;
+}
+
+int ss_profile_parse(struct ss_profile *p, const char *filename, const char *text, size_t len,
+		struct ss_error *err)
+{
+	static const char *const known[] = { "name", "description", "sample-rate", "listener", "drivers", "upmix",
+		"virtualizer", "ctc", "beam", "output", "room", "design", NULL };
+	enum { K_NAME, K_DESC, K_RATE, K_LISTENER, K_DRIVERS };
+	struct parser ps = { .file = filename ? filename : "<profile>", .text = text, .len = len, .err = err, .p = p };
+	struct spa_json it;
+	struct member m;
+	unsigned seen = 0;
+	int r;
+
+	ss_profile_defaults(p);
+	snprintf(p->path, sizeof(p->path), "%s", ps.file);
+	if (err)
+		memset(err, 0, sizeof(*err));
+
+	r = spa_json_begin_object_relax(&it, text, len);
+	if (r < 0) {
+		if (r == -EINVAL || r == -EPROTO)
+			return fail_at(&ps, text, "", "expected the profile to be an object of key = value pairs");
+		return syntax_error(&ps, &it, "");
+	}
+	while ((r = next_member(&ps, &it, "", &m)) > 0) {
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(&ps, &m, "", known);
+		if ((r = check_duplicate(&ps, &m, "", &seen, idx)) < 0)
+			return r;
+		switch (idx) {
+		case K_NAME: r = read_string(&ps, "name", m.val, m.vlen, p->name, sizeof(p->name)); break;
+		case K_DESC:
+			r = read_string(&ps, "description", m.val, m.vlen, p->description, sizeof(p->description));
+			break;
+		case K_RATE:
+			r = read_number(&ps, "sample-rate", m.val, m.vlen, 8000, 384000, "Hz", &p->sample_rate);
+			break;
+		case K_LISTENER: r = parse_listener(&ps, &it, &m); break;
+		case K_DRIVERS: r = parse_drivers(&ps, &it, &m); break;
+		case 5: r = parse_upmix(&ps, &it, &m); break;
+		case 6: r = parse_virtualizer(&ps, &it, &m); break;
+		case 7: r = parse_ctc(&ps, &it, &m); break;
+		case 8: r = parse_beam(&ps, &it, &m); break;
+		case 9: r = parse_output(&ps, &it, &m); break;
+		case 10: r = parse_room(&ps, &it, &m); break;
+		case 11: r = parse_design(&ps, &it, &m); break;
+		}
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	if (!(seen & (1u << K_LISTENER)))
+		return fail_at(&ps, NULL, "listener.distance", "missing; expected listener = { distance = <m> }");
+	if (!(seen & (1u << K_DRIVERS)))
+		return fail_at(&ps, NULL, "drivers", "missing; expected drivers = [ { name = ... } ... ]");
+	return ss_profile_validate(p, err);
+}
+
+int ss_profile_load(struct ss_profile *p, const char *path, struct ss_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+	int r;
+	if (f == NULL) {
+		int e = errno;
+		struct ss_error tmp;
+		ss_profile_defaults(p);
+		snprintf(p->path, sizeof(p->path), "%s", path);
+		fail_pos(p, err ? err : &tmp, (struct ss_srcpos){ 0, 0 }, "", "cannot open: %s", strerror(e));
+		return -e;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 || n > (1 << 20)) {
+		fclose(f);
+		ss_profile_defaults(p);
+		snprintf(p->path, sizeof(p->path), "%s", path);
+		return fail_pos(p, err, (struct ss_srcpos){ 0, 0 }, "", "cannot read (not a regular file, or larger "
+				"than 1 MiB)");
+	}
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		fclose(f);
+		ss_profile_defaults(p);
+		snprintf(p->path, sizeof(p->path), "%s", path);
+		return fail_pos(p, err, (struct ss_srcpos){ 0, 0 }, "", "read error");
+	}
+	buf[n] = '\0';
+	fclose(f);
+	r = ss_profile_parse(p, path, buf, (size_t)n, err);
+	free(buf);
+	return r;
+}
+
+static double dist3(const double *a, const double *b)
+{
+	double dx = a[0] - b[0], dy = a[1] - b[1], dz = a[2] - b[2];
+	return sqrt(dx * dx + dy * dy + dz * dz);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int ss_profile_validate(const struct ss_profile *p, struct ss_error *err)
+{
+	char key[128];
+	if (p->n_drivers < 1)
+		return fail_pos(p, err, p->src_drivers, "drivers", "expected at least one driver");
+	for (int i = 0; i < p->n_drivers; i++) {
+		const struct ss_driver *d = &p->drivers[i];
+		double head[3] = { -p->listener_distance, 0, 0 };
+		/* the head centre relative to the device centre is [-D 0 0] */
+		for (int j = 0; j < i; j++) {
+			const struct ss_driver *e = &p->drivers[j];
+			if (strcmp(d->name, e->name) == 0) {
+				snprintf(key, sizeof(key), "drivers[%d].name", i);
+				return fail_pos(p, err, p->src_driver_position[i], key,
+						"expected a unique name; '%s' is also drivers[%d]", d->name, j);
+			}
+			if (strcmp(d->channel, e->channel) == 0) {
+				snprintf(key, sizeof(key), "drivers[%d].channel", i);
+				return fail_pos(p, err, p->src_driver_channel[i], key,
+						"expected a unique channel; %s is also used by '%s'", d->channel, e->name);
+			}
+			if (dist3(d->position, e->position) < 0.01) {
+				snprintf(key, sizeof(key), "drivers[%d].position", i);
+				return fail_pos(p, err, p->src_driver_position[i], key,
+						"coincident drivers: '%s' is %.1f mm from '%s'; expected at least 10 mm "
+						"between driver centres", d->name, 1000.0 * dist3(d->position, e->position),
+						e->name);
+			}
+		}
+		if (dist3(d->position, head) < 0.25 || d->position[0] <= -p->listener_distance + 0.15) {
+			return fail_pos(p, err, p->src_listener_distance, "listener.distance",
+					"listener inside the device: driver '%s' is %.2f m from the head centre; expected "
+					"the listener in front of every driver, at least 0.25 m away", d->name,
+					dist3(d->position, head));
+		}
+	}
+
+	/* The drivers' bands, put together, must cover one contiguous range. */
+	{
+		double lo[SS_MAX_DRIVERS][2];
+		int order[SS_MAX_DRIVERS];
+		double reach;
+		for (int i = 0; i < p->n_drivers; i++) {
+			lo[i][0] = p->drivers[i].band[0];
+			lo[i][1] = i;
+		}
+		qsort(lo, (size_t)p->n_drivers, sizeof(lo[0]), cmp_double);
+		for (int i = 0; i < p->n_drivers; i++)
+			order[i] = (int)lo[i][1];
+		reach = p->drivers[order[0]].band[1];
+		for (int i = 1; i < p->n_drivers; i++) {
+			const struct ss_driver *d = &p->drivers[order[i]];
+			if (d->band[0] > reach * 1.0001) {
+				snprintf(key, sizeof(key), "drivers[%d].band", order[i]);
+				return fail_pos(p, err, p->src_driver_band[order[i]], key,
+						"no driver covers %g..%g Hz; expected the drivers' bands to join up", reach,
+						d->band[0]);
+			}
+			if (d->band[1] > reach)
+				reach = d->band[1];
+		}
+	}
+
+	if (p->beam.enabled) {
+		int n = 0;
+		double ys[SS_MAX_DRIVERS], gap = 0.0;
+		for (int i = 0; i < p->n_drivers; i++) {
+			const struct ss_driver *d = &p->drivers[i];
+			if (d->band[0] <= p->beam.band[0] && d->band[1] >= p->beam.band[1])
+				ys[n++] = d->position[1];
+		}
+		if (n < 2)
+			return fail_pos(p, err, p->src_beam_band, "beam.band",
+					"%d driver(s) cover all of %g..%g Hz; expected at least two for a beam (narrow the "
+					"band or set beam = { enabled = false })", n, p->beam.band[0], p->beam.band[1]);
+		qsort(ys, (size_t)n, sizeof(double), cmp_double);
+		double span = ys[n - 1] - ys[0];
+		for (int i = 1; i < n; i++)
+			if (ys[i] - ys[i - 1] > gap)
+				gap = ys[i] - ys[i - 1];
+		if (span < 0.01)
+			return fail_pos(p, err, p->src_beam_band, "beam.band",
+					"the drivers covering %g..%g Hz have no lateral spread (all at y = %.3f m); "
+					"expected drivers spread across y to steer nulls to the sides", p->beam.band[0],
+					p->beam.band[1], ys[0]);
+		double f_alias = SPEED_OF_SOUND / (2.0 * gap);
+		if (p->beam.band[1] > f_alias * 1.0001)
+			return fail_pos(p, err, p->src_beam_band, "beam.band",
+					"%g Hz is above the spatial-aliasing limit %.0f Hz of drivers %.3f m apart; "
+					"expected hi <= %.0f Hz", p->beam.band[1], f_alias, gap, floor(f_alias));
+	}
+	return 0;
+}
+
+double ss_curve_eval(const struct ss_curve *c, double f)
+{
+	if (c->n <= 0)
+		return 0.0;
+	if (f <= c->freq[0])
+		return c->db[0];
+	if (f >= c->freq[c->n - 1])
+		return c->db[c->n - 1];
+	for (int i = 1; i < c->n; i++) {
+		if (f <= c->freq[i]) {
+			double t = log(f / c->freq[i - 1]) / log(c->freq[i] / c->freq[i - 1]);
+			return c->db[i - 1] + t * (c->db[i] - c->db[i - 1]);
+		}
+	}
+	return c->db[c->n - 1];
+}
+
+int ss_profile_find_channel(const struct ss_profile *p, const char *channel)
+{
+	for (int i = 0; i < p->n_drivers; i++)
+		if (strcmp(p->drivers[i].channel, channel) == 0)
+			return i;
+	return -1;
+}

@@ -1,0 +1,180 @@
+/* The designed filters, judged through the acoustic model (sphere head, free-field drivers, image-source
+ * room), and the upmix on stationary noise. Targets from the DSP-core issue. */
+#include <complex.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "design/filterset.h"
+#include "design/predict.h"
+#include "engine/upmix.h"
+#include "profile.h"
+
+static void load(const char *name, struct ss_profile *p)
+{
+	char path[512];
+	struct ss_error err;
+	snprintf(path, sizeof(path), "%s/%s.conf", PROFILE_DIR, name);
+	if (ss_profile_load(p, path, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+static void predict(const struct ss_profile *p, bool ctc_only, struct ss_prediction *pr)
+{
+	struct ss_error err;
+	struct ss_filterset *fs;
+	struct ss_design_options o = { .ctc_only = ctc_only };
+	if (ss_design(p, 48000.0, &o, &fs, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ss_predict(fs, pr), 0);
+	ss_filterset_free(fs);
+}
+
+/* CTC alone, hard-left (and hard-right) input: >= 20 dB over 1-4 kHz at the nominal position, >= 15 dB at
+ * +-2 cm, peak driver effort within the cap (+10 dB). */
+static void ctc_separation(void **state)
+{
+	const char *names[] = { "compact-pair", "studio-5", "soundbar-4" };
+	for (int i = 0; i < 3; i++) {
+		struct ss_profile p;
+		struct ss_prediction pr;
+		load(names[i], &p);
+		predict(&p, true, &pr);
+		double nominal = pr.separation_db[1][2];
+		double off2 = fmin(pr.separation_db[1][1], pr.separation_db[1][3]);
+		print_message("%s: 1-4 kHz separation %.1f dB nominal, %.1f dB at +-2 cm, peak effort %+.1f dB\n",
+				names[i], nominal, off2, pr.peak_effort_db);
+		assert_true(nominal >= 20.0);
+		assert_true(off2 >= 15.0);
+		assert_true(pr.peak_effort_db <= p.ctc.effort_db + 0.05);
+	}
+}
+
+/* Virtual source on the 40 cm soundbar: within 30 us of the real source's ITD and 2 dB rms ILD per octave.
+ * (The 15 cm arrays do not reach the ITD target under the +10 dB cap yet: see the issue notes.) */
+static void virtual_source_soundbar(void **state)
+{
+	struct ss_profile p;
+	struct ss_prediction pr;
+	load("soundbar-4", &p);
+	predict(&p, false, &pr);
+	print_message("soundbar-4: ITD %.0f us vs real %.0f us, ILD rms error %.2f dB\n", pr.itd_us, pr.itd_real_us,
+			pr.ild_rms_err_db);
+	assert_true(fabs(pr.itd_us - pr.itd_real_us) <= 30.0);
+	assert_true(pr.ild_rms_err_db <= 2.0);
+}
+
+/* Centre beam on studio-5: more directive than the equal feed, side-wall reflections at least 3 dB weaker
+ * than with the equal feed, a main lobe of at least +-45 deg. */
+static void beam_studio5(void **state)
+{
+	struct ss_profile p;
+	struct ss_prediction pr;
+	load("studio-5", &p);
+	predict(&p, false, &pr);
+	assert_true(pr.beam_valid);
+	print_message("studio-5 beam: FSR %.1f dB, width %.1f deg, DI %.1f (equal %.1f) dB, reflections %+.1f dB\n",
+			pr.beam_fsr_db, pr.beam_width_deg, pr.beam_di_db, pr.equal_di_db, pr.room_reflection_db);
+	assert_true(pr.beam_di_db >= pr.equal_di_db);
+	assert_true(pr.room_reflection_db <= -3.0);
+	assert_true(pr.beam_width_deg >= 45.0);
+	assert_true(pr.beam_fsr_db > pr.equal_fsr_db);
+}
+
+/* Front-to-side ratio on soundbar-4 >= 20 dB. */
+static void beam_soundbar4(void **state)
+{
+	struct ss_profile p;
+	struct ss_prediction pr;
+	load("soundbar-4", &p);
+	predict(&p, false, &pr);
+	print_message("soundbar-4 beam: FSR %.1f dB, width %.1f deg (equal feed %.1f), DI %.1f (equal %.1f)\n",
+			pr.beam_fsr_db, pr.beam_width_deg, pr.equal_width_deg, pr.beam_di_db, pr.equal_di_db);
+	assert_true(pr.beam_fsr_db >= 20.0);
+	assert_true(pr.beam_width_deg >= pr.equal_width_deg);
+}
+
+/* ---- upmix on stationary noise ---- */
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static double gauss(void)
+{
+	double s = 0;
+	for (int i = 0; i < 12; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		s += (double)(rng >> 11) / 9007199254740992.0;
+	}
+	return s - 6.0;
+}
+
+/* Run noise panned with constant-power gains (pan -1 hard left .. +1 hard right) through the upmix; return
+ * output powers of L', R', C and the input power, after the statistics have settled. */
+static void upmix_pan(double pan, double *pl, double *pr, double *pc, double *pin)
+{
+	const int B = 128, blocks = 600, skip = 100;
+	struct ss_upmix *u = ss_upmix_new(B, 48000.0, 60.0, true);
+	float l[128], r[128], ol[128], orr[128], oc[128];
+	double th = (pan + 1.0) * M_PI / 4.0, gl = cos(th), gr = sin(th);
+	*pl = *pr = *pc = *pin = 0;
+	for (int b = 0; b < blocks; b++) {
+		for (int i = 0; i < B; i++) {
+			double s = 0.1 * gauss();
+			l[i] = (float)(gl * s);
+			r[i] = (float)(gr * s);
+		}
+		ss_upmix_process(u, l, r, ol, orr, oc);
+		if (b < skip)
+			continue;
+		for (int i = 0; i < B; i++) {
+			*pl += ol[i] * ol[i];
+			*pr += orr[i] * orr[i];
+			*pc += oc[i] * oc[i];
+			/* input power counted at the same (delayed) time span is the same on average */
+			*pin += l[i] * l[i] + r[i] * r[i];
+		}
+	}
+	ss_upmix_free(u);
+}
+
+static void upmix_targets(void **state)
+{
+	double pl, pr, pc, pin;
+	upmix_pan(-1.0, &pl, &pr, &pc, &pin);
+	double leak_c = 10 * log10(pc / (pl + pr + pc));
+	print_message("hard left: C %.1f dB of the output\n", leak_c);
+	assert_true(leak_c <= -20.0);
+	upmix_pan(0.0, &pl, &pr, &pc, &pin);
+	double leak_lr = 10 * log10((pl + pr) / (pl + pr + pc));
+	print_message("centre: L'+R' %.1f dB of the output\n", leak_lr);
+	assert_true(leak_lr <= -20.0);
+	for (double pan = -1.0; pan <= 1.0001; pan += 0.25) {
+		upmix_pan(pan, &pl, &pr, &pc, &pin);
+		double d = 10 * log10((pl + pr + pc) / pin);
+		print_message("pan %+.2f: power %+.2f dB (L' %.1f, R' %.1f, C %.1f dB)\n", pan, d,
+				10 * log10(pl / pin + 1e-30), 10 * log10(pr / pin + 1e-30), 10 * log10(pc / pin + 1e-30));
+		assert_true(fabs(d) <= 0.5);
+	}
+	/* latency: 3 hops = 384 samples = 8 ms at 48 kHz, well under 20 ms */
+	assert_true(ss_upmix_latency(128) * 1000.0 / 48000.0 <= 20.0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ctc_separation),
+		cmocka_unit_test(virtual_source_soundbar),
+		cmocka_unit_test(beam_studio5),
+		cmocka_unit_test(beam_soundbar4),
+		cmocka_unit_test(upmix_targets),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

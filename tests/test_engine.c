@@ -1,0 +1,292 @@
+/* The real-time engine: convolution against a naive double-precision reference, independence from the
+ * quantum, latency, NaN handling, and no allocation in process. */
+#include <complex.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "design/filterset.h"
+#include "engine/convolver.h"
+#include "engine/engine.h"
+#include "engine/upmix.h"
+#include "profile.h"
+
+/* ---- allocation counting: the test binary interposes malloc & co. ---- */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+static volatile int counting, allocations;
+void *malloc(size_t n) { if (counting) allocations++; return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { if (counting) allocations++; return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { if (counting) allocations++; return __libc_realloc(p, n); }
+int posix_memalign(void **p, size_t al, size_t n)
+{
+	if (counting)
+		allocations++;
+	*p = __libc_memalign(al, n);
+	return *p ? 0 : 12;
+}
+void *aligned_alloc(size_t al, size_t n) { if (counting) allocations++; return __libc_memalign(al, n); }
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static double urand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+}
+
+static struct ss_filterset *design_profile(const char *name, double rate)
+{
+	char path[512];
+	struct ss_profile p;
+	struct ss_error err;
+	struct ss_filterset *fs = NULL;
+	snprintf(path, sizeof(path), "%s/%s.conf", PROFILE_DIR, name);
+	if (ss_profile_load(&p, path, &err) < 0)
+		fail_msg("%s", err.msg);
+	if (ss_design(&p, rate, NULL, &fs, &err) < 0)
+		fail_msg("%s", err.msg);
+	return fs;
+}
+
+/* FIR matrix convolution against direct-form double convolution; odd sizes, 3 x 5, taps not a multiple of
+ * the block. SNR >= 100 dB. */
+static void convolver_vs_naive(void **state)
+{
+	const int blocks[] = { 32, 128, 96 };
+	for (int bi = 0; bi < 3; bi++) {
+		const int n_in = 3, n_out = 5, taps = 1000 + 37 * bi, B = blocks[bi], nblk = 40, len = B * nblk;
+		float *fir = malloc(sizeof(float) * n_in * n_out * taps);
+		for (int i = 0; i < n_in * n_out * taps; i++)
+			fir[i] = (float)(urand() * exp(-(i % taps) / 300.0));
+		float *x = malloc(sizeof(float) * n_in * len), *y = malloc(sizeof(float) * n_out * len);
+		for (int i = 0; i < n_in * len; i++)
+			x[i] = (float)urand();
+		struct ss_convolver *c = ss_convolver_new(n_in, n_out, B, taps, fir);
+		assert_non_null(c);
+		for (int b = 0; b < nblk; b++) {
+			const float *ins[3];
+			float *outs[5];
+			for (int i = 0; i < n_in; i++)
+				ins[i] = x + i * len + b * B;
+			for (int o = 0; o < n_out; o++)
+				outs[o] = y + o * len + b * B;
+			ss_convolver_process(c, ins, outs);
+		}
+		double err = 0, sig = 0;
+		for (int o = 0; o < n_out; o++) {
+			for (int t = 0; t < len; t++) {
+				double ref = 0;
+				for (int i = 0; i < n_in; i++)
+					for (int k = 0; k < taps && k <= t; k++)
+						ref += (double)fir[(i * n_out + o) * taps + k] * x[i * len + t - k];
+				double d = ref - y[o * len + t];
+				err += d * d;
+				sig += ref * ref;
+			}
+		}
+		double snr = 10 * log10(sig / err);
+		print_message("block %d, %d taps: SNR %.1f dB against direct form\n", B, taps, snr);
+		assert_true(snr >= 100.0);
+		ss_convolver_free(c);
+		free(fir);
+		free(x);
+		free(y);
+	}
+}
+
+static void run_engine(struct ss_engine *e, const float *l, const float *r, float *out, int n_ch, int len,
+		const int *quanta, int nq)
+{
+	float *outs[SS_MAX_DRIVERS];
+	int pos = 0, qi = 0;
+	while (pos < len) {
+		int q = quanta[qi++ % nq];
+		if (q > len - pos)
+			q = len - pos;
+		for (int o = 0; o < n_ch; o++)
+			outs[o] = out + (size_t)o * len + pos;
+		ss_engine_process(e, l + pos, r + pos, outs, (uint32_t)q);
+		pos += q;
+	}
+}
+
+/* The output does not depend on how the input is cut into quanta: 1024 against odd and changing sizes
+ * from 32 to 8192; at 44.1 kHz too. Also: zero allocations while processing. */
+static void quantum_independence(void **state)
+{
+	const double rates[] = { 48000.0, 44100.0 };
+	for (int ri = 0; ri < 2; ri++) {
+		struct ss_filterset *fs = design_profile("studio-5", rates[ri]);
+		const int n = fs->n_drivers, len = 48000;
+		float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+		for (int i = 0; i < len; i++) {
+			l[i] = (float)(0.3 * urand());
+			r[i] = (float)(0.3 * urand() + 0.2 * sin(i * 0.01));
+		}
+		float *a = calloc((size_t)n * len, sizeof(float)), *b = calloc((size_t)n * len, sizeof(float));
+		struct ss_engine *e1 = ss_engine_new(fs), *e2 = ss_engine_new(fs);
+		const int q1[] = { 1024 };
+		const int q2[] = { 37, 8192, 32, 333, 1, 4097, 64, 2000, 129 };
+		run_engine(e1, l, r, a, n, len, q1, 1);
+		allocations = 0;
+		counting = 1;
+		run_engine(e2, l, r, b, n, len, q2, 9);
+		counting = 0;
+		assert_int_equal(allocations, 0);
+		double maxd = 0, peak = 0;
+		for (int i = 0; i < n * len; i++) {
+			maxd = fmax(maxd, fabs(a[i] - b[i]));
+			peak = fmax(peak, fabs(a[i]));
+		}
+		print_message("%.0f Hz: max difference %.3g (peak %.3f) between quantum 1024 and mixed quanta\n",
+				rates[ri], maxd, peak);
+		assert_true(peak > 0.01);
+		assert_true(maxd <= 1e-5);
+		ss_engine_free(e1);
+		ss_engine_free(e2);
+		ss_filterset_free(fs);
+		free(l);
+		free(r);
+		free(a);
+		free(b);
+	}
+}
+
+/* NaN or Inf input: that quantum is silent, the state is reset, and the next clean quantum plays exactly as a
+ * fresh engine would. */
+static void nan_recovery(void **state)
+{
+	struct ss_filterset *fs = design_profile("compact-pair", 48000.0);
+	const int n = fs->n_drivers, q = 256, len = 64 * q;
+	float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+	for (int i = 0; i < len; i++) {
+		l[i] = (float)(0.3 * urand());
+		r[i] = (float)(0.3 * urand());
+	}
+	struct ss_engine *e = ss_engine_new(fs), *fresh = ss_engine_new(fs);
+	float *o1 = calloc((size_t)n * q, sizeof(float)), *o2 = calloc((size_t)n * q, sizeof(float));
+	float *outs1[2] = { o1, o1 + q }, *outs2[2] = { o2, o2 + q };
+	for (int k = 0; k < 8; k++)
+		assert_int_equal(ss_engine_process(e, l + k * q, r + k * q, outs1, q), 0);
+	float bad[256];
+	memcpy(bad, l, sizeof(bad));
+	bad[100] = NAN;
+	assert_int_equal(ss_engine_process(e, bad, r, outs1, q), 1);
+	for (int i = 0; i < n * q; i++)
+		assert_true(o1[i] == 0.0f);
+	bad[100] = INFINITY;
+	assert_int_equal(ss_engine_process(e, r, bad, outs1, q), 1);
+	/* recovery: identical to a fresh engine from here on */
+	for (int k = 0; k < 20; k++) {
+		assert_int_equal(ss_engine_process(e, l + k * q, r + k * q, outs1, q), 0);
+		ss_engine_process(fresh, l + k * q, r + k * q, outs2, q);
+		for (int i = 0; i < n * q; i++)
+			{ if (!(isfinite(o1[i]) && fabs(o1[i] - o2[i]) <= 1e-6f)) fail_msg("block %d sample %d: %g vs fresh %g", k, i, o1[i], o2[i]); }
+	}
+	ss_engine_free(e);
+	ss_engine_free(fresh);
+	ss_filterset_free(fs);
+	free(l);
+	free(r);
+	free(o1);
+	free(o2);
+}
+
+/* The upmix disabled is a pure delay of ss_upmix_latency(); the engine's reported latency is that plus the
+ * block buffering plus the arrival designed into the filters. */
+static void upmix_latency(void **state)
+{
+	const int B = 96, len = 40 * B;
+	struct ss_upmix *u = ss_upmix_new(B, 48000.0, 60.0, false);
+	float *x = calloc(len, sizeof(float)), *y[3];
+	for (int c = 0; c < 3; c++)
+		y[c] = calloc(len, sizeof(float));
+	for (int i = 0; i < len; i++)
+		x[i] = (float)urand();
+	for (int b = 0; b < len / B; b++)
+		ss_upmix_process(u, x + b * B, x + b * B, y[0] + b * B, y[1] + b * B, y[2] + b * B);
+	int lat = ss_upmix_latency(B);
+	double maxd = 0;
+	for (int i = lat; i < len; i++)
+		maxd = fmax(maxd, fabs(y[0][i] - x[i - lat]));
+	for (int i = 0; i < len; i++)
+		assert_true(y[2][i] == 0.0f);
+	print_message("upmix bypass: latency %d, max reconstruction error %.2g\n", lat, maxd);
+	assert_true(maxd < 1e-5);
+	ss_upmix_free(u);
+	free(x);
+	for (int c = 0; c < 3; c++)
+		free(y[c]);
+}
+
+/* Full-scale programme stays below the limiter on every reference profile: stereo pink-ish noise (L, R
+ * independent) and mono, peak 1.0. */
+static void headroom_keeps_limiter_idle(void **state)
+{
+	const char *names[] = { "compact-pair", "studio-5", "soundbar-4" };
+	for (int pi = 0; pi < 3; pi++) {
+		struct ss_filterset *fs = design_profile(names[pi], 48000.0);
+		const int n = fs->n_drivers, len = 96000;
+		float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+		for (int mode = 0; mode < 2; mode++) {
+			/* pink-ish noise: Paul Kellet's economy filter, normalised to peak 1 */
+			double b0 = 0, b1 = 0, b2 = 0, c0 = 0, c1 = 0, c2 = 0, peak = 0;
+			for (int i = 0; i < len; i++) {
+				double w = urand(), v = mode == 0 ? urand() : w;
+				b0 = 0.99765 * b0 + w * 0.0990460;
+				b1 = 0.96300 * b1 + w * 0.2965164;
+				b2 = 0.57000 * b2 + w * 1.0526913;
+				c0 = 0.99765 * c0 + v * 0.0990460;
+				c1 = 0.96300 * c1 + v * 0.2965164;
+				c2 = 0.57000 * c2 + v * 1.0526913;
+				l[i] = (float)(b0 + b1 + b2 + w * 0.1848);
+				r[i] = (float)(c0 + c1 + c2 + v * 0.1848);
+				peak = fmax(peak, fmax(fabs(l[i]), fabs(r[i])));
+			}
+			for (int i = 0; i < len; i++) {
+				l[i] = (float)(l[i] / peak);
+				r[i] = (float)(r[i] / peak);
+			}
+			struct ss_engine *e = ss_engine_new(fs);
+			float *out = calloc((size_t)n * len, sizeof(float));
+			const int q[] = { 512 };
+			run_engine(e, l, r, out, n, len, q, 1);
+			float g = ss_engine_take_limiter_min(e);
+			double opk = 0;
+			for (int i = 0; i < n * len; i++)
+				opk = fmax(opk, fabs(out[i]));
+			print_message("%s, %s pink noise: output peak %.2f dBFS, limiter min gain %.2f dB\n", names[pi],
+					mode ? "mono" : "stereo", 20 * log10(opk), 20 * log10(g));
+			assert_true(g > 0.99f);
+			assert_true(opk <= 1.0);
+			free(out);
+			ss_engine_free(e);
+		}
+		free(l);
+		free(r);
+		ss_filterset_free(fs);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(convolver_vs_naive),
+		cmocka_unit_test(quantum_independence),
+		cmocka_unit_test(nan_recovery),
+		cmocka_unit_test(upmix_latency),
+		cmocka_unit_test(headroom_keeps_limiter_idle),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,127 @@
+/* Profile parser: the reference profiles load; broken ones give FILE:LINE:COL: key: expected ... */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "profile.h"
+
+#ifndef PROFILE_DIR
+#error PROFILE_DIR must be defined
+#endif
+
+static const char *const good_driver =
+	"{ name = a channel = AUX0 position = [ 0 0.07 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] }\n"
+	"{ name = b channel = AUX1 position = [ 0 -0.07 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] }\n";
+
+static void load_reference(void **state)
+{
+	const char *names[] = { "stereo-pair", "compact-pair", "studio-5", "soundbar-4" };
+	for (size_t i = 0; i < 4; i++) {
+		char path[512];
+		struct ss_profile p;
+		struct ss_error err;
+		snprintf(path, sizeof(path), "%s/%s.conf", PROFILE_DIR, names[i]);
+		int r = ss_profile_load(&p, path, &err);
+		if (r < 0)
+			fail_msg("%s", err.msg);
+		assert_string_equal(p.name, names[i]);
+		assert_true(p.n_drivers >= 2);
+	}
+}
+
+static void defaults_filled(void **state)
+{
+	char text[2048];
+	struct ss_profile p;
+	struct ss_error err;
+	snprintf(text, sizeof(text), "listener = { distance = 2.0 }\ndrivers = [\n%s]\nbeam = { enabled = false }\n",
+			good_driver);
+	assert_int_equal(ss_profile_parse(&p, "t.conf", text, strlen(text), &err), 0);
+	assert_true(p.upmix.enabled);
+	assert_true(p.virtualizer.enabled);
+	assert_float_equal(p.virtualizer.angle_deg, 30.0, 1e-12);
+	assert_float_equal(p.ctc.effort_db, 10.0, 1e-12);
+	assert_float_equal(p.sample_rate, 48000.0, 1e-12);
+	assert_float_equal(p.drivers[1].position[1], -0.07, 1e-12);
+	assert_float_equal(p.drivers[0].axis[0], -1.0, 1e-12);
+}
+
+struct broken {
+	const char *what;
+	const char *text;
+	const char *expect; /* substring of the message, which starts with FILE:LINE:COL */
+	int line, col;
+};
+
+static void broken_profiles(void **state)
+{
+	static char buf[16][2048];
+	const struct broken cases[] = {
+		{ "syntax: unclosed object", "listener = { distance = 2.0\n", "syntax error", 0, 0 },
+		{ "typo in a key", "listener = { distanse = 2.0 }\n", "listener.distanse: unknown key (did you mean 'distance'?)", 1, 14 },
+		{ "unknown top-level key", "listner = { distance = 2.0 }\n", "unknown key (did you mean 'listener'?)", 1, 1 },
+		{ "wrong type", "listener = { distance = \"far\" }\n", "listener.distance: expected a number in 0.3..20 m, got a string", 1, 25 },
+		{ "out of range", "listener = { distance = 55 }\n", "listener.distance: expected a number in 0.3..20 m, got 55", 1, 25 },
+		{ "missing drivers", "listener = { distance = 2 }\n", "drivers: missing", 0, 0 },
+		{ "vector too short", "listener = { distance = 2 }\ndrivers = [ { name = a channel = AUX0 position = [ 0 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] } ]\n",
+			"drivers[0].position: expected exactly 3 numbers", 2, 50 },
+		{ "band reversed", "listener = { distance = 2 }\ndrivers = [ { name = a channel = AUX0 position = [ 0 0 0 ] axis = [ -1 0 0 ] band = [ 2000 100 ] } ]\n",
+			"drivers[0].band: expected [lo hi] with hi above lo", 2, 85 },
+		{ "zero axis", "listener = { distance = 2 }\ndrivers = [ { name = a channel = AUX0 position = [ 0 0 0 ] axis = [ 0 0 0 ] band = [ 100 2000 ] } ]\n",
+			"drivers[0].axis: expected a non-zero direction vector", 2, 67 },
+		{ "missing band", "listener = { distance = 2 }\ndrivers = [ { name = a channel = AUX0 position = [ 0 0 0 ] axis = [ -1 0 0 ] } ]\n",
+			"drivers[0].band: missing; expected [lo hi] in Hz", 2, 13 },
+		{ "coincident drivers", "listener = { distance = 2 }\ndrivers = [\n{ name = a channel = AUX0 position = [ 0 0.05 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] }\n{ name = b channel = AUX1 position = [ 0 0.052 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] } ]\nbeam = { enabled = false }\n",
+			"drivers[1].position: coincident drivers", 4, 38 },
+		{ "listener inside the device", "listener = { distance = 0.3 }\ndrivers = [\n{ name = a channel = AUX0 position = [ -0.2 0.05 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] }\n{ name = b channel = AUX1 position = [ 0 -0.05 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] } ]\nbeam = { enabled = false }\n",
+			"listener.distance: listener inside the device", 1, 25 },
+		{ "band gap", "listener = { distance = 2 }\ndrivers = [\n{ name = a channel = AUX0 position = [ 0 0.05 0 ] axis = [ -1 0 0 ] band = [ 100 1000 ] }\n{ name = b channel = AUX1 position = [ 0 -0.05 0 ] axis = [ -1 0 0 ] band = [ 3000 20000 ] } ]\nbeam = { enabled = false }\n",
+			"drivers[1].band: no driver covers 1000..3000 Hz", 4, 77 },
+		{ "beam band above aliasing", "listener = { distance = 2 }\ndrivers = [\n{ name = a channel = AUX0 position = [ 0 0.2 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] }\n{ name = b channel = AUX1 position = [ 0 -0.2 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] } ]\nbeam = { band = [ 1000 4000 ] }\n",
+			"beam.band: 4000 Hz is above the spatial-aliasing limit 429 Hz", 5, 17 },
+		{ "duplicate channel", "listener = { distance = 2 }\ndrivers = [\n{ name = a channel = AUX0 position = [ 0 0.05 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] }\n{ name = b channel = AUX0 position = [ 0 -0.05 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] } ]\nbeam = { enabled = false }\n",
+			"drivers[1].channel: expected a unique channel", 4, 22 },
+		{ "bad directivity word", "listener = { distance = 2 }\ndrivers = [ { name = a channel = AUX0 position = [ 0 0 0 ] axis = [ -1 0 0 ] band = [ 100 2000 ] directivity = horn } ]\n",
+			"drivers[0].directivity: expected \"point\" or \"piston\", got \"horn\"", 2, 112 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ss_profile p;
+		struct ss_error err;
+		int r = ss_profile_parse(&p, "broken.conf", cases[i].text, strlen(cases[i].text), &err);
+		if (r >= 0)
+			fail_msg("case '%s' parsed without error", cases[i].what);
+		if (strncmp(err.msg, "broken.conf:", 12) != 0 || strstr(err.msg, cases[i].expect) == NULL)
+			fail_msg("case '%s': message '%s' lacks '%s'", cases[i].what, err.msg, cases[i].expect);
+		if (cases[i].line > 0) {
+			char pos[64];
+			snprintf(pos, sizeof(pos), "broken.conf:%d:%d: ", cases[i].line, cases[i].col);
+			if (strncmp(err.msg, pos, strlen(pos)) != 0)
+				fail_msg("case '%s': message '%s' does not start with '%s'", cases[i].what, err.msg, pos);
+		}
+		(void)buf;
+	}
+}
+
+static void missing_file(void **state)
+{
+	struct ss_profile p;
+	struct ss_error err;
+	assert_true(ss_profile_load(&p, "/nonexistent/dir/x.conf", &err) < 0);
+	assert_non_null(strstr(err.msg, "/nonexistent/dir/x.conf"));
+	assert_non_null(strstr(err.msg, "cannot open"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(load_reference),
+		cmocka_unit_test(defaults_filled),
+		cmocka_unit_test(broken_profiles),
+		cmocka_unit_test(missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

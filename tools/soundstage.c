@@ -1,0 +1,520 @@
+/* soundstage: render, inspect and predict Soundstage designs offline.
+ *
+ *   soundstage render --profile P [--quantum N] [--tap upmix] IN.wav OUT.wav
+ *   soundstage profile --json P
+ *   soundstage design [--json] P
+ *   soundstage programme [--seconds S] [--rate R] OUT.wav
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sndfile.h>
+
+#include "design/filterset.h"
+#include "design/predict.h"
+#include "engine/engine.h"
+#include "profile.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: soundstage render --profile P [--quantum N] [--tap upmix] IN.wav OUT.wav\n"
+		"       soundstage profile --json P\n"
+		"       soundstage design [--json] P\n"
+		"       soundstage programme [--seconds S] [--rate R] OUT.wav\n");
+}
+
+static int load_profile(const char *path, struct ss_profile *p)
+{
+	struct ss_error err;
+	if (ss_profile_load(p, path, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int design_or_report(const struct ss_profile *p, double rate, const struct ss_design_options *o,
+		struct ss_filterset **fs)
+{
+	struct ss_error err;
+	memset(&err, 0, sizeof(err));
+	if (ss_design(p, rate, o, fs, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg[0] ? err.msg : "design failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- render ---- */
+
+static int cmd_render(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "quantum", required_argument, NULL, 'q' },
+		{ "tap", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 } };
+	const char *profile = NULL;
+	long quantum = 1024;
+	bool tap_upmix = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:q:t:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': profile = optarg; break;
+		case 'q': {
+			char *end;
+			quantum = strtol(optarg, &end, 10);
+			if (*end || quantum < 1 || quantum > 65536) {
+				fprintf(stderr, "soundstage render: --quantum: expected 1..65536 frames, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		}
+		case 't':
+			if (strcmp(optarg, "upmix") != 0) {
+				fprintf(stderr, "soundstage render: --tap: expected 'upmix', got '%s'\n", optarg);
+				return 2;
+			}
+			tap_upmix = true;
+			break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!profile || argc - optind != 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *in_path = argv[optind], *out_path = argv[optind + 1];
+	struct ss_profile p;
+	if (load_profile(profile, &p) < 0)
+		return 1;
+
+	SF_INFO info = { 0 };
+	SNDFILE *in = sf_open(in_path, SFM_READ, &info);
+	if (!in) {
+		fprintf(stderr, "soundstage render: %s: %s\n", in_path, sf_strerror(NULL));
+		return 1;
+	}
+	if (info.channels != 2 && info.channels != 1) {
+		fprintf(stderr, "soundstage render: %s: expected a stereo (or mono) file, got %d channels\n", in_path,
+				info.channels);
+		sf_close(in);
+		return 1;
+	}
+	struct ss_filterset *fs;
+	if (design_or_report(&p, info.samplerate, NULL, &fs) < 0) {
+		sf_close(in);
+		return 1;
+	}
+	struct ss_engine *e = ss_engine_new(fs);
+	if (!e) {
+		fprintf(stderr, "soundstage render: out of memory\n");
+		ss_filterset_free(fs);
+		sf_close(in);
+		return 1;
+	}
+	int nout = tap_upmix ? 3 : fs->n_drivers;
+	SF_INFO oinfo = { .samplerate = info.samplerate, .channels = nout, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+	SNDFILE *out = sf_open(out_path, SFM_WRITE, &oinfo);
+	if (!out) {
+		fprintf(stderr, "soundstage render: %s: %s\n", out_path, sf_strerror(NULL));
+		ss_engine_free(e);
+		ss_filterset_free(fs);
+		sf_close(in);
+		return 1;
+	}
+	float *inter = malloc(sizeof(float) * (size_t)quantum * (size_t)(info.channels > nout ? info.channels : nout));
+	float *l = malloc(sizeof(float) * (size_t)quantum), *r = malloc(sizeof(float) * (size_t)quantum);
+	float *planar = malloc(sizeof(float) * (size_t)quantum * (size_t)nout);
+	float *outs[SS_MAX_DRIVERS];
+	for (int o = 0; o < nout; o++)
+		outs[o] = planar + (size_t)o * quantum;
+	sf_count_t got;
+	long resets = 0;
+	while ((got = sf_readf_float(in, inter, quantum)) > 0) {
+		for (sf_count_t i = 0; i < got; i++) {
+			l[i] = inter[i * info.channels];
+			r[i] = inter[i * info.channels + (info.channels - 1)];
+		}
+		int rc = tap_upmix ? ss_engine_process_upmix(e, l, r, outs, (uint32_t)got)
+				   : ss_engine_process(e, l, r, outs, (uint32_t)got);
+		resets += rc;
+		for (sf_count_t i = 0; i < got; i++)
+			for (int o = 0; o < nout; o++)
+				inter[i * nout + o] = outs[o][i];
+		sf_writef_float(out, inter, got);
+	}
+	float lim = ss_engine_take_limiter_min(e);
+	fprintf(stderr, "soundstage render: %s -> %s: %d channels at %d Hz, latency %d samples, limiter min gain "
+			"%.2f dB%s\n", in_path, out_path, nout, info.samplerate, ss_engine_latency(e),
+			20.0 * log10(lim), resets ? " (non-finite input: state reset and silenced)" : "");
+	free(inter);
+	free(l);
+	free(r);
+	free(planar);
+	sf_close(out);
+	sf_close(in);
+	ss_engine_free(e);
+	ss_filterset_free(fs);
+	return 0;
+}
+
+/* ---- JSON output ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void json_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.10g", v);
+	else
+		fprintf(f, "null");
+}
+
+static void json_vec(FILE *f, const double *v, int n)
+{
+	fputc('[', f);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		json_num(f, v[i]);
+	}
+	fputc(']', f);
+}
+
+static int cmd_profile(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[1], "--json") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	struct ss_profile p;
+	struct ss_filterset *fs;
+	if (load_profile(argv[2], &p) < 0 || design_or_report(&p, p.sample_rate, NULL, &fs) < 0)
+		return 1;
+	FILE *f = stdout;
+	fprintf(f, "{\n  \"path\": ");
+	json_str(f, p.path);
+	fprintf(f, ",\n  \"name\": ");
+	json_str(f, p.name);
+	fprintf(f, ",\n  \"description\": ");
+	json_str(f, p.description);
+	fprintf(f, ",\n  \"sample-rate\": ");
+	json_num(f, p.sample_rate);
+	fprintf(f, ",\n  \"listener\": { \"distance\": ");
+	json_num(f, p.listener_distance);
+	fprintf(f, " },\n  \"drivers\": [\n");
+	for (int i = 0; i < p.n_drivers; i++) {
+		const struct ss_driver *d = &p.drivers[i];
+		fprintf(f, "    { \"name\": ");
+		json_str(f, d->name);
+		fprintf(f, ", \"channel\": ");
+		json_str(f, d->channel);
+		fprintf(f, ", \"position\": ");
+		json_vec(f, d->position, 3);
+		fprintf(f, ", \"axis\": ");
+		json_vec(f, d->axis, 3);
+		fprintf(f, ", \"band\": ");
+		json_vec(f, d->band, 2);
+		fprintf(f, ", \"directivity\": \"%s\", \"radius\": ",
+				d->directivity == SS_DIRECTIVITY_POINT ? "point" : "piston");
+		json_num(f, d->radius);
+		fprintf(f, ", \"gain\": ");
+		json_num(f, d->gain_db);
+		fprintf(f, ", \"peak-effort-db\": ");
+		json_num(f, fs->effort_db[i]);
+		fprintf(f, ", \"headroom-db\": ");
+		json_num(f, fs->headroom_db[i]);
+		fprintf(f, " }%s\n", i + 1 < p.n_drivers ? "," : "");
+	}
+	fprintf(f, "  ],\n  \"upmix\": { \"enabled\": %s, \"smoothing\": ", p.upmix.enabled ? "true" : "false");
+	json_num(f, p.upmix.smoothing_ms);
+	fprintf(f, " },\n  \"virtualizer\": { \"enabled\": %s, \"angle\": ", p.virtualizer.enabled ? "true" : "false");
+	json_num(f, p.virtualizer.angle_deg);
+	fprintf(f, " },\n  \"ctc\": { \"target\": [");
+	for (int i = 0; i < p.ctc.target.n; i++) {
+		double pt[2] = { p.ctc.target.freq[i], p.ctc.target.db[i] };
+		if (i)
+			fputs(", ", f);
+		json_vec(f, pt, 2);
+	}
+	fprintf(f, "], \"effort\": ");
+	json_num(f, p.ctc.effort_db);
+	fprintf(f, " },\n  \"beam\": { \"enabled\": %s, \"band\": ", p.beam.enabled ? "true" : "false");
+	json_vec(f, p.beam.band, 2);
+	fprintf(f, ", \"null\": ");
+	json_num(f, p.beam.null_deg);
+	fprintf(f, ", \"lobe\": ");
+	json_num(f, p.beam.lobe_deg);
+	fprintf(f, ", \"effort\": ");
+	json_num(f, p.beam.effort_db);
+	fprintf(f, " },\n  \"output\": { \"gain\": ");
+	json_num(f, p.output.gain_db);
+	fprintf(f, ", \"headroom\": %s, \"limit\": ", p.output.auto_headroom ? "true" : "false");
+	json_num(f, p.output.limit_db);
+	fprintf(f, " },\n  \"room\": { \"size\": ");
+	json_vec(f, p.room.size, 3);
+	fprintf(f, ", \"rt60\": ");
+	json_num(f, p.room.rt60);
+	fprintf(f, ", \"wall-distance\": ");
+	json_num(f, p.room.device_wall_distance);
+	fprintf(f, " },\n  \"design\": { \"taps\": %d },\n", p.design.taps);
+	fprintf(f, "  \"engine\": { \"rate\": %g, \"block\": %d, \"taps\": %d, \"latency\": %d, "
+			"\"latency-ms\": %.3f }\n}\n", fs->rate, fs->block, fs->taps, fs->latency,
+			1000.0 * fs->latency / fs->rate);
+	ss_filterset_free(fs);
+	return 0;
+}
+
+/* ---- design report ---- */
+
+static void print_table(const struct ss_profile *p, const struct ss_filterset *fs, const struct ss_prediction *pr,
+		const struct ss_prediction *ctc)
+{
+	printf("Soundstage design: %s (%s), %d drivers, %g Hz\n", p->name, p->path, p->n_drivers,
+			fs->rate);
+	printf("  engine: block %d, %d taps, latency %d samples (%.2f ms)\n", fs->block, fs->taps, fs->latency,
+			1000.0 * fs->latency / fs->rate);
+	printf("\nCrosstalk cancellation alone (virtualizer off), separation ipsi/contra in dB, worse ear:\n");
+	printf("  %-14s %8s %8s %8s %8s %8s\n", "band", "-5 cm", "-2 cm", "0", "+2 cm", "+5 cm");
+	for (int b = 0; b < SS_SEP_BANDS; b++) {
+		printf("  %5.0f-%-5.0f Hz", ss_sep_band_edges[b][0], ss_sep_band_edges[b][1]);
+		for (int o = 0; o < SS_OFFSETS; o++)
+			printf(" %8.1f", ctc->separation_db[b][o]);
+		printf("\n");
+	}
+	printf("\nVirtual source at +%g deg (virtualizer %s) vs a real source (sphere model):\n",
+			p->virtualizer.angle_deg, p->virtualizer.enabled ? "on" : "off");
+	printf("  ITD %.0f us (real %.0f us, error %.0f us)\n", pr->itd_us, pr->itd_real_us,
+			fabs(pr->itd_us - pr->itd_real_us));
+	printf("  ILD per octave, dB:");
+	for (int b = 0; b < SS_ILD_OCTAVES; b++)
+		printf("  %gk %.1f/%.1f", ss_ild_octave_centres[b] / 1000.0, pr->ild_db[b], pr->ild_real_db[b]);
+	printf("\n  ILD rms error %.2f dB\n", pr->ild_rms_err_db);
+	if (pr->beam_valid) {
+		printf("\nCentre beam, %g-%g Hz (beam / equal feed):\n", p->beam.band[0], p->beam.band[1]);
+		printf("  front-to-side (0 vs +-90 deg)  %6.1f / %6.1f dB\n", pr->beam_fsr_db, pr->equal_fsr_db);
+		printf("  -6 dB main lobe half-width     %6.1f / %6.1f deg\n", pr->beam_width_deg, pr->equal_width_deg);
+		printf("  directivity index              %6.1f / %6.1f dB\n", pr->beam_di_db, pr->equal_di_db);
+		printf("  side-wall reflections          %+6.1f dB against the equal feed (%.1f dB re direct), "
+				"room %gx%gx%g m RT60 %.2f s\n", pr->room_reflection_db, pr->room_reflection_direct_db,
+				p->room.size[0], p->room.size[1], p->room.size[2], pr->room_rt60_s);
+	} else {
+		printf("\nCentre beam: off\n");
+	}
+	printf("\nDrivers (peak effort = largest filter gain over inputs and frequency):\n");
+	for (int i = 0; i < p->n_drivers; i++)
+		printf("  %-12s %-6s effort %+6.1f dB  headroom %+6.1f dB\n", p->drivers[i].name, p->drivers[i].channel,
+				fs->effort_db[i], fs->headroom_db[i]);
+}
+
+static void print_json(const struct ss_profile *p, const struct ss_filterset *fs, const struct ss_prediction *pr,
+		const struct ss_prediction *ctc)
+{
+	printf("{\n  \"profile\": ");
+	json_str(stdout, p->path);
+	printf(",\n  \"rate\": %g,\n  \"latency\": %d,\n  \"separation\": [\n", fs->rate, fs->latency);
+	for (int b = 0; b < SS_SEP_BANDS; b++) {
+		printf("    { \"band\": ");
+		json_vec(stdout, ss_sep_band_edges[b], 2);
+		printf(", \"offsets-cm\": ");
+		json_vec(stdout, ss_offsets_cm, SS_OFFSETS);
+		printf(", \"db\": ");
+		json_vec(stdout, ctc->separation_db[b], SS_OFFSETS);
+		printf(" }%s\n", b + 1 < SS_SEP_BANDS ? "," : "");
+	}
+	printf("  ],\n  \"virtual-source\": { \"itd-us\": ");
+	json_num(stdout, pr->itd_us);
+	printf(", \"itd-real-us\": ");
+	json_num(stdout, pr->itd_real_us);
+	printf(", \"ild-db\": ");
+	json_vec(stdout, pr->ild_db, SS_ILD_OCTAVES);
+	printf(", \"ild-real-db\": ");
+	json_vec(stdout, pr->ild_real_db, SS_ILD_OCTAVES);
+	printf(", \"ild-rms-error-db\": ");
+	json_num(stdout, pr->ild_rms_err_db);
+	printf(" },\n  \"beam\": ");
+	if (pr->beam_valid) {
+		printf("{ \"fsr-db\": ");
+		json_num(stdout, pr->beam_fsr_db);
+		printf(", \"width-deg\": ");
+		json_num(stdout, pr->beam_width_deg);
+		printf(", \"di-db\": ");
+		json_num(stdout, pr->beam_di_db);
+		printf(", \"equal-fsr-db\": ");
+		json_num(stdout, pr->equal_fsr_db);
+		printf(", \"equal-width-deg\": ");
+		json_num(stdout, pr->equal_width_deg);
+		printf(", \"equal-di-db\": ");
+		json_num(stdout, pr->equal_di_db);
+		printf(", \"reflection-vs-equal-db\": ");
+		json_num(stdout, pr->room_reflection_db);
+		printf(" }");
+	} else {
+		printf("null");
+	}
+	printf(",\n  \"drivers\": [");
+	for (int i = 0; i < p->n_drivers; i++) {
+		printf("%s\n    { \"name\": ", i ? "," : "");
+		json_str(stdout, p->drivers[i].name);
+		printf(", \"effort-db\": ");
+		json_num(stdout, fs->effort_db[i]);
+		printf(", \"headroom-db\": ");
+		json_num(stdout, fs->headroom_db[i]);
+		printf(" }");
+	}
+	printf("\n  ]\n}\n");
+}
+
+static int cmd_design(int argc, char **argv)
+{
+	bool json = false;
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (!path)
+			path = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path) {
+		usage(stderr);
+		return 2;
+	}
+	struct ss_profile p;
+	struct ss_filterset *fs, *fs_ctc = NULL;
+	struct ss_prediction pr, prc;
+	struct ss_design_options ctc_only = { .ctc_only = true };
+	if (load_profile(path, &p) < 0 || design_or_report(&p, p.sample_rate, NULL, &fs) < 0)
+		return 1;
+	if (ss_predict(fs, &pr) < 0)
+		return 1;
+	if (p.virtualizer.enabled) {
+		if (design_or_report(&p, p.sample_rate, &ctc_only, &fs_ctc) < 0 || ss_predict(fs_ctc, &prc) < 0)
+			return 1;
+	} else {
+		prc = pr;
+	}
+	if (json)
+		print_json(&p, fs, &pr, &prc);
+	else
+		print_table(&p, fs, &pr, &prc);
+	ss_filterset_free(fs);
+	ss_filterset_free(fs_ctc);
+	return 0;
+}
+
+/* ---- a short stereo programme: a centre voice, a left pluck, a right organ ---- */
+
+static int cmd_programme(int argc, char **argv)
+{
+	double seconds = 6.0, rate = 48000.0;
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+			seconds = atof(argv[++i]);
+		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+			rate = atof(argv[++i]);
+		else if (!path)
+			path = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || !(seconds > 0 && seconds <= 600) || !(rate >= 8000 && rate <= 192000)) {
+		usage(stderr);
+		return 2;
+	}
+	SF_INFO info = { .samplerate = (int)rate, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+	SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+	if (!f) {
+		fprintf(stderr, "soundstage programme: %s: %s\n", path, sf_strerror(NULL));
+		return 1;
+	}
+	long n = (long)(seconds * rate);
+	unsigned seed = 12345;
+	double phase_v = 0, pluck_env = 0, pluck_ph = 0;
+	double pluck_freqs[4] = { 196.0, 246.9, 293.7, 392.0 };
+	int pluck_i = 0;
+	for (long t = 0; t < n; t++) {
+		double ts = t / rate;
+		/* voice: a 150 Hz glottal-ish pulse train with vibrato through two formant-like resonances (additive) */
+		double f0 = 150.0 * (1.0 + 0.02 * sin(2 * M_PI * 5.0 * ts));
+		phase_v += 2 * M_PI * f0 / rate;
+		double voice = 0;
+		for (int h = 1; h <= 30; h++) {
+			double fh = h * f0;
+			double formant = exp(-pow((fh - 700) / 250, 2)) + 0.6 * exp(-pow((fh - 1200) / 300, 2)) +
+				0.3 * exp(-pow((fh - 2600) / 400, 2)) + 0.02;
+			voice += formant / h * sin(h * phase_v);
+		}
+		double syll = 0.5 + 0.5 * sin(2 * M_PI * 2.5 * ts);
+		voice *= 0.25 * syll * syll;
+		/* left: plucked notes every 0.5 s */
+		if (t % (long)(0.5 * rate) == 0) {
+			pluck_env = 1.0;
+			pluck_i = (pluck_i + 1) % 4;
+		}
+		pluck_env *= exp(-1.0 / (0.25 * rate));
+		pluck_ph += 2 * M_PI * pluck_freqs[pluck_i] / rate;
+		double pluck = 0.3 * pluck_env * (sin(pluck_ph) + 0.5 * sin(2 * pluck_ph) + 0.25 * sin(3 * pluck_ph));
+		/* right: a soft organ chord with a little noise (breath) */
+		seed = seed * 1664525u + 1013904223u;
+		double noise = ((seed >> 9) / 8388608.0 - 1.0) * 0.01;
+		double organ = 0.08 * (sin(2 * M_PI * 261.6 * ts) + sin(2 * M_PI * 329.6 * ts) +
+				sin(2 * M_PI * 523.3 * ts)) + noise;
+		float frame[2] = { (float)(voice + pluck), (float)(voice + organ) };
+		double fade = fmin(1.0, fmin(ts / 0.05, (seconds - ts) / 0.05));
+		frame[0] *= (float)fade;
+		frame[1] *= (float)fade;
+		sf_writef_float(f, frame, 1);
+	}
+	sf_close(f);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "render") == 0)
+		return cmd_render(argc - 1, argv + 1);
+	if (strcmp(argv[1], "profile") == 0)
+		return cmd_profile(argc - 1, argv + 1);
+	if (strcmp(argv[1], "design") == 0)
+		return cmd_design(argc - 1, argv + 1);
+	if (strcmp(argv[1], "programme") == 0)
+		return cmd_programme(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "soundstage: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
