@@ -279,6 +279,201 @@ static void headroom_keeps_limiter_idle(void **state)
 	}
 }
 
+/* The plain feed (soundstage.enabled = false) against an independent direct-form convolution of the dry input
+ * with the designed plain FIRs, delayed by the block buffering and the upmix latency; odd quanta, 44.1 kHz. */
+static void plain_feed_vs_naive(void **state)
+{
+	struct ss_filterset *fs = design_profile("studio-5", 44100.0);
+	struct ss_engine *e = ss_engine_new(fs);
+	struct ss_controls c;
+	ss_controls_default(&c);
+	c.enabled = false;
+	ss_engine_jump_controls(e, &c);
+	const int n = fs->n_drivers, L = fs->taps, len = 12000, D = fs->block + ss_upmix_latency(fs->block);
+	float *x[2], *y = calloc((size_t)n * len, sizeof(float));
+	for (int ch = 0; ch < 2; ch++) {
+		x[ch] = calloc(len, sizeof(float));
+		for (int i = 0; i < len; i++)
+			x[ch][i] = (float)(0.1 * urand());
+	}
+	const int quanta[] = { 37, 333, 1, 1024 };
+	run_engine(e, x[0], x[1], y, n, len, quanta, 4);
+	double err = 0.0, ref_peak = 0.0;
+	for (int o = 0; o < n; o++) {
+		for (int t = 0; t < len; t += 7) {
+			double acc = 0.0;
+			for (int ch = 0; ch < 2; ch++) {
+				const float *h = fs->plain_fir + ((size_t)ch * n + o) * L;
+				for (int k = 0; k < L && t - D - k >= 0; k++)
+					acc += (double)h[k] * x[ch][t - D - k];
+			}
+			err = fmax(err, fabs(acc - y[(size_t)o * len + t]));
+			ref_peak = fmax(ref_peak, fabs(acc));
+		}
+	}
+	print_message("plain feed vs direct form: max error %.3g (peak %.3g), trim %.2f dB\n", err, ref_peak,
+			fs->plain_trim_db);
+	assert_true(ref_peak > 1e-3);
+	assert_true(err < 1e-5 * (1.0 + ref_peak * 100));
+	assert_true(ss_engine_mix(e) == 0.0f);
+	ss_engine_free(e);
+	ss_filterset_free(fs);
+	for (int ch = 0; ch < 2; ch++)
+		free(x[ch]);
+	free(y);
+}
+
+/* Toggling enabled mid-stream: the output is the raised-cosine mix of the processed and plain outputs (each
+ * computed by an engine that never switched), the fade takes SS_CROSSFADE_MS, and the largest sample-to-sample
+ * step is no larger than the larger of the two paths' own. No allocation while switching. */
+static void enabled_crossfade(void **state)
+{
+	const double rate = 48000.0;
+	struct ss_filterset *fs = design_profile("soundbar-4", rate);
+	struct ss_engine *on = ss_engine_new(fs), *off = ss_engine_new(fs), *sw = ss_engine_new(fs);
+	struct ss_controls c;
+	ss_controls_default(&c);
+	c.enabled = false;
+	ss_engine_jump_controls(off, &c);
+	const int n = fs->n_drivers, len = 188 * 256, q = 256;
+	const int t_off = 39 * 256, t_on = 118 * 256; /* toggles at quantum boundaries */
+	float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+	for (int i = 0; i < len; i++) {
+		l[i] = (float)(0.3 * sin(2 * M_PI * 440.0 * i / rate) + 0.05 * urand());
+		r[i] = (float)(0.3 * sin(2 * M_PI * 660.0 * i / rate) + 0.05 * urand());
+	}
+	float *yon = calloc((size_t)n * len, sizeof(float)), *yoff = calloc((size_t)n * len, sizeof(float));
+	float *ysw = calloc((size_t)n * len, sizeof(float));
+	run_engine(on, l, r, yon, n, len, &q, 1);
+	run_engine(off, l, r, yoff, n, len, &q, 1);
+	float *outs[SS_MAX_DRIVERS];
+	for (int pos = 0; pos < len; pos += q) {
+		if (pos == t_off || pos == t_on) {
+			c.enabled = pos == t_on;
+			counting = 1;
+			ss_engine_set_controls(sw, &c);
+		}
+		for (int o = 0; o < n; o++)
+			outs[o] = ysw + (size_t)o * len + pos;
+		ss_engine_process(sw, l + pos, r + pos, outs, (uint32_t)q);
+		counting = 0;
+	}
+	assert_int_equal(allocations, 0);
+	/* the engine reads controls at its block boundaries: the fade starts within one block of the toggle */
+	const int fade = (int)(SS_CROSSFADE_MS * 1e-3 * rate), B = fs->block;
+	double err_steady = 0.0, step_sw = 0.0, step_ref = 0.0;
+	int fade_start = -1;
+	for (int t = 1; t < len; t++) {
+		for (int o = 0; o < n; o++) {
+			size_t i = (size_t)o * len + t;
+			bool in_fade = (t >= t_off && t < t_off + fade + 2 * B) || (t >= t_on && t < t_on + fade + 2 * B);
+			float expect = (t < t_off || t >= t_on + fade + 2 * B) ? yon[i] : yoff[i];
+			if (!in_fade)
+				err_steady = fmax(err_steady, fabs(ysw[i] - expect));
+			else if (fade_start < 0 && fabsf(ysw[i] - yon[i]) > 1e-6f)
+				fade_start = t;
+			step_sw = fmax(step_sw, fabs(ysw[i] - ysw[i - 1]));
+			step_ref = fmax(step_ref, fmax(fabs(yon[i] - yon[i - 1]), fabs(yoff[i] - yoff[i - 1])));
+		}
+	}
+	print_message("crossfade: steady error %.3g, fade starts %d samples after the toggle, max step %.4f "
+			"(paths' own %.4f)\n", err_steady, fade_start - t_off, step_sw, step_ref);
+	assert_true(err_steady < 1e-6);
+	assert_true(fade_start >= t_off && fade_start - t_off <= 2 * B);
+	assert_true(step_sw <= step_ref * 1.001);
+	ss_engine_free(on);
+	ss_engine_free(off);
+	ss_engine_free(sw);
+	ss_filterset_free(fs);
+	free(l);
+	free(r);
+	free(yon);
+	free(yoff);
+	free(ysw);
+}
+
+/* Width, centre and bass through the upmix tap: width 0 makes L' = R'; centre -6 dB halves C; the bass shelf
+ * lifts 40 Hz by nearly its gain and leaves 3 kHz alone; out-of-range values clamp. */
+static void live_settings(void **state)
+{
+	const double rate = 48000.0;
+	struct ss_filterset *fs = design_profile("studio-5", rate);
+	const int len = 24000, q = 480;
+	float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+	float *ref = calloc(3 * (size_t)len, sizeof(float)), *y = calloc(3 * (size_t)len, sizeof(float));
+	for (int i = 0; i < len; i++) {
+		l[i] = (float)(0.2 * sin(2 * M_PI * 40.0 * i / rate) + 0.2 * sin(2 * M_PI * 3000.0 * i / rate) +
+				0.1 * urand());
+		r[i] = (float)(0.5 * l[i] + 0.1 * urand());
+	}
+	struct ss_controls c;
+	for (int variant = 0; variant < 4; variant++) {
+		ss_controls_default(&c);
+		if (variant == 1)
+			c.width = 0.0f;
+		else if (variant == 2)
+			c.centre_db = -6.0206f;
+		else if (variant == 3)
+			c.bass_db = 6.0f;
+		struct ss_engine *e = ss_engine_new(fs);
+		ss_engine_jump_controls(e, &c);
+		float *dst = variant == 0 ? ref : y;
+		for (int pos = 0; pos < len; pos += q) {
+			float *outs[3] = { dst + pos, dst + len + pos, dst + 2 * (size_t)len + pos };
+			ss_engine_process_upmix(e, l + pos, r + pos, outs, (uint32_t)q);
+		}
+		ss_engine_free(e);
+		const int from = len / 2;
+		if (variant == 1) {
+			double d = 0, m = 0;
+			for (int i = from; i < len; i++) {
+				d = fmax(d, fabs(y[i] - y[len + i]));
+				m = fmax(m, fabs(y[i]));
+				/* the mid is kept: L'' + R'' = L' + R' */
+				assert_true(fabs((y[i] + y[len + i]) - (ref[i] + ref[len + i])) < 1e-5);
+			}
+			print_message("width 0: max |L'-R'| %.3g (signal %.3g)\n", d, m);
+			assert_true(d < 1e-6 && m > 0.05);
+		} else if (variant == 2) {
+			double d = 0;
+			for (int i = from; i < len; i++)
+				d = fmax(d, fabs(y[2 * len + i] - 0.5 * ref[2 * len + i]));
+			print_message("centre -6 dB: max error %.3g\n", d);
+			assert_true(d < 1e-5);
+		} else if (variant == 3) {
+			/* project L' on 40 Hz and 3 kHz tones (both tones are whole cycles over the window) */
+			double g40, g3k, a[2] = { 0 }, b[2] = { 0 };
+			for (int pass = 0; pass < 2; pass++) {
+				const float *z = pass ? y : ref;
+				double s40 = 0, c40 = 0, s3 = 0, c3 = 0;
+				for (int i = from; i < len; i++) {
+					s40 += z[i] * sin(2 * M_PI * 40.0 * i / rate);
+					c40 += z[i] * cos(2 * M_PI * 40.0 * i / rate);
+					s3 += z[i] * sin(2 * M_PI * 3000.0 * i / rate);
+					c3 += z[i] * cos(2 * M_PI * 3000.0 * i / rate);
+				}
+				a[pass] = hypot(s40, c40);
+				b[pass] = hypot(s3, c3);
+			}
+			g40 = 20 * log10(a[1] / a[0]);
+			g3k = 20 * log10(b[1] / b[0]);
+			print_message("bass +6 dB: 40 Hz %+.2f dB, 3 kHz %+.2f dB\n", g40, g3k);
+			assert_true(g40 > 5.0 && g40 < 6.2);
+			assert_true(fabs(g3k) < 0.1);
+		}
+	}
+	c.width = 7.0f;
+	c.centre_db = NAN;
+	c.bass_db = -40.0f;
+	assert_int_equal(ss_controls_clamp(&c), 3);
+	assert_true(c.width == 2.0f && c.centre_db == 0.0f && c.bass_db == -12.0f);
+	ss_filterset_free(fs);
+	free(l);
+	free(r);
+	free(ref);
+	free(y);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +482,9 @@ int main(void)
 		cmocka_unit_test(nan_recovery),
 		cmocka_unit_test(upmix_latency),
 		cmocka_unit_test(headroom_keeps_limiter_idle),
+		cmocka_unit_test(plain_feed_vs_naive),
+		cmocka_unit_test(enabled_crossfade),
+		cmocka_unit_test(live_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

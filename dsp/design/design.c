@@ -16,6 +16,7 @@
 #include "beam.h"
 #include "crossover.h"
 #include "ctc.h"
+#include "plain.h"
 
 /* FFTW's planner is not thread-safe; designs may run on several threads (module workers, tests). */
 pthread_mutex_t ss_fftw_planner_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -80,7 +81,52 @@ void ss_filterset_free(struct ss_filterset *fs)
 	if (fs == NULL)
 		return;
 	free(fs->fir);
+	free(fs->plain_fir);
 	free(fs);
+}
+
+/* Spectra W [n_in][n_drivers][K] -> FIRs [n_in][n_drivers][taps]: inverse FFT, the driver's static gain plus
+ * `trim_db`, truncated to `taps` with short tapers at both ends. */
+static int spectra_to_firs(const double complex *W, int n_in, const struct ss_filterset *fs, double trim_db,
+		float *fir)
+{
+	const int n = fs->n_drivers, L = fs->taps, N = 2 * L, K = L + 1;
+	fftw_complex *spec = fftw_alloc_complex((size_t)K);
+	double *ir = fftw_alloc_real((size_t)N);
+	if (spec == NULL || ir == NULL) {
+		fftw_free(spec);
+		fftw_free(ir);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&ss_fftw_planner_lock);
+	fftw_plan plan = fftw_plan_dft_c2r_1d(N, spec, ir, FFTW_ESTIMATE);
+	pthread_mutex_unlock(&ss_fftw_planner_lock);
+	const int fade_in = fs->model_delay / 4 < 32 ? fs->model_delay / 4 : 32;
+	const int fade_out = L / 4;
+	for (int in = 0; in < n_in; in++) {
+		for (int i = 0; i < n; i++) {
+			const double complex *w = W + ((size_t)in * (size_t)n + (size_t)i) * (size_t)K;
+			double g = pow(10.0, (fs->gain_db[i] + trim_db) / 20.0) / N;
+			for (int k = 0; k < K; k++)
+				spec[k] = (k == 0 || k == K - 1) ? creal(w[k]) : w[k];
+			fftw_execute(plan);
+			float *h = fir + ((size_t)in * (size_t)n + (size_t)i) * (size_t)L;
+			for (int t = 0; t < L; t++) {
+				double win = 1.0;
+				if (t < fade_in)
+					win = 0.5 - 0.5 * cos(M_PI * (t + 0.5) / fade_in);
+				else if (t >= L - fade_out)
+					win = 0.5 + 0.5 * cos(M_PI * (t - (L - fade_out) + 0.5) / fade_out);
+				h[t] = (float)(ir[t] * g * win);
+			}
+		}
+	}
+	pthread_mutex_lock(&ss_fftw_planner_lock);
+	fftw_destroy_plan(plan);
+	pthread_mutex_unlock(&ss_fftw_planner_lock);
+	fftw_free(spec);
+	fftw_free(ir);
+	return 0;
 }
 
 int ss_design(const struct ss_profile *p, double rate, const struct ss_design_options *opt,
@@ -239,12 +285,13 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 					WAT(in, i, k) *= ph;
 			}
 		}
+		fs->arrival = tmax;
 		fs->latency = fs->block + ss_upmix_latency(fs->block) + (int)lround(tmax);
 	}
 
 	/* Effort, and a common headroom: inter-driver ratios carry the cancellation and the beam, so every driver
 	 * gets the same headroom, that of the most-driven one. */
-	double common = 0.0;
+	double common = 0.0, max_sum = 0.0;
 	for (int i = 0; i < n; i++) {
 		double peak = 0.0, sum_peak = 0.0;
 		for (int k = 0; k < K; k++) {
@@ -260,6 +307,8 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 				sum_peak = s;
 		}
 		fs->effort_db[i] = 20.0 * log10(peak + 1e-30);
+		if (sum_peak > max_sum)
+			max_sum = sum_peak;
 		double need = 20.0 * log10(sum_peak + 1e-30) + p->drivers[i].gain_db + p->output.gain_db;
 		fs->headroom_db[i] = need > 0.0 ? -need : 0.0;
 		if (-fs->headroom_db[i] > common)
@@ -270,46 +319,25 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 		fs->gain_db[i] = fs->headroom_db[i] + p->drivers[i].gain_db + p->output.gain_db;
 	}
 
-	/* FIRs: inverse FFT, truncate to L taps with short tapers at both ends. */
+	/* The plain stereo feed (the bypass path), level-matched, arriving with the processed paths. */
+	double complex *Wp = calloc((size_t)2 * (size_t)n * (size_t)K, sizeof(double complex));
 	fs->fir = calloc((size_t)SS_INPUTS * (size_t)n * (size_t)L, sizeof(float));
-	fftw_complex *spec = fftw_alloc_complex((size_t)K);
-	double *ir = fftw_alloc_real((size_t)N);
-	if (fs->fir == NULL || spec == NULL || ir == NULL) {
-		fftw_free(spec);
-		fftw_free(ir);
+	fs->plain_fir = calloc((size_t)2 * (size_t)n * (size_t)L, sizeof(float));
+	if (Wp == NULL || fs->fir == NULL || fs->plain_fir == NULL) {
+		free(Wp);
 		free(W);
 		ss_filterset_free(fs);
 		return -ENOMEM;
 	}
-	pthread_mutex_lock(&ss_fftw_planner_lock);
-	fftw_plan plan = fftw_plan_dft_c2r_1d(N, spec, ir, FFTW_ESTIMATE);
-	pthread_mutex_unlock(&ss_fftw_planner_lock);
-	const int fade_in = fs->model_delay / 4 < 32 ? fs->model_delay / 4 : 32;
-	const int fade_out = L / 4;
-	for (int in = 0; in < SS_INPUTS; in++) {
-		for (int i = 0; i < n; i++) {
-			double g = pow(10.0, fs->gain_db[i] / 20.0) / N;
-			for (int k = 0; k < K; k++) {
-				spec[k] = (k == 0 || k == K - 1) ? creal(WAT(in, i, k)) : WAT(in, i, k);
-			}
-			fftw_execute(plan);
-			float *h = fs->fir + ((size_t)in * (size_t)n + (size_t)i) * (size_t)L;
-			for (int t = 0; t < L; t++) {
-				double win = 1.0;
-				if (t < fade_in)
-					win = 0.5 - 0.5 * cos(M_PI * (t + 0.5) / fade_in);
-				else if (t >= L - fade_out)
-					win = 0.5 + 0.5 * cos(M_PI * (t - (L - fade_out) + 0.5) / fade_out);
-				h[t] = (float)(ir[t] * g * win);
-			}
-		}
-	}
-	pthread_mutex_lock(&ss_fftw_planner_lock);
-	fftw_destroy_plan(plan);
-	pthread_mutex_unlock(&ss_fftw_planner_lock);
-	fftw_free(spec);
-	fftw_free(ir);
+	fs->plain_trim_db = ss_plain_design(p, rate, K, fs->arrival, &WAT(SS_IN_LEFT, 0, 0), max_sum, Wp);
+	if ((r = spectra_to_firs(W, SS_INPUTS, fs, 0.0, fs->fir)) == 0)
+		r = spectra_to_firs(Wp, 2, fs, fs->plain_trim_db, fs->plain_fir);
+	free(Wp);
 	free(W);
+	if (r < 0) {
+		ss_filterset_free(fs);
+		return r;
+	}
 #undef WAT
 	*out = fs;
 	return 0;

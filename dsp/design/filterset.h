@@ -25,6 +25,9 @@ struct ss_filterset {
 	int model_delay;             /**< bulk delay built into every FIR, samples */
 	int latency;                 /**< input to acoustic output at the reference point, samples (fixed) */
 	float *fir;                  /**< [SS_INPUTS][n_drivers][taps]: fir[(in * n_drivers + drv) * taps + t] */
+	float *plain_fir;            /**< [2][n_drivers][taps]: the plain stereo feed (bypass), dry L/R in */
+	double plain_trim_db;        /**< level match of the plain feed to the processed path, dB (in plain_fir) */
+	double arrival;              /**< reference arrival of every path after model_delay, samples */
 	double effort_db[SS_MAX_DRIVERS];   /**< peak |W| per driver over inputs and frequency, dB */
 	double headroom_db[SS_MAX_DRIVERS]; /**< gain applied to keep full-scale programme below clipping, dB */
 	double gain_db[SS_MAX_DRIVERS];     /**< total static gain folded into the FIRs (headroom, trims, master) */

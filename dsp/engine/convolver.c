@@ -13,7 +13,6 @@ struct ss_convolver {
 	float *hre, *him;      /* [n_in][n_out][parts][stride] */
 	float *xre, *xim;      /* [n_in][parts][stride] ring */
 	float *window;         /* [n_in][2 block]: previous block, current block */
-	float *are, *aim;      /* [stride] accumulator */
 	float *tmp;            /* [2 block] */
 };
 
@@ -27,8 +26,6 @@ void ss_convolver_free(struct ss_convolver *c)
 	ss_fft_free_buf(c->xre);
 	ss_fft_free_buf(c->xim);
 	ss_fft_free_buf(c->window);
-	ss_fft_free_buf(c->are);
-	ss_fft_free_buf(c->aim);
 	ss_fft_free_buf(c->tmp);
 	free(c);
 }
@@ -60,10 +57,8 @@ struct ss_convolver *ss_convolver_new(int n_in, int n_out, int block, int taps, 
 	c->xre = ss_fft_alloc(xsz);
 	c->xim = ss_fft_alloc(xsz);
 	c->window = ss_fft_alloc((size_t)n_in * 2 * block);
-	c->are = ss_fft_alloc((size_t)c->stride);
-	c->aim = ss_fft_alloc((size_t)c->stride);
 	c->tmp = ss_fft_alloc((size_t)2 * block);
-	if (!c->fft || !c->hre || !c->him || !c->xre || !c->xim || !c->window || !c->are || !c->aim || !c->tmp) {
+	if (!c->fft || !c->hre || !c->him || !c->xre || !c->xim || !c->window || !c->tmp) {
 		ss_convolver_free(c);
 		return NULL;
 	}
@@ -85,9 +80,9 @@ struct ss_convolver *ss_convolver_new(int n_in, int n_out, int block, int taps, 
 	return c;
 }
 
-void ss_convolver_process(struct ss_convolver *c, const float *const *in, float *const *out)
+void ss_convolver_push(struct ss_convolver *c, const float *const *in)
 {
-	const int B = c->block, P = c->parts, S = c->stride, nb = c->bins;
+	const int B = c->block, P = c->parts, S = c->stride;
 	c->pos = c->pos == 0 ? P - 1 : c->pos - 1;
 	for (int i = 0; i < c->n_in; i++) {
 		float *w = c->window + (size_t)i * 2 * B;
@@ -96,10 +91,16 @@ void ss_convolver_process(struct ss_convolver *c, const float *const *in, float 
 		size_t off = ((size_t)i * P + c->pos) * S;
 		ss_fft_forward(c->fft, w, c->xre + off, c->xim + off);
 	}
+}
+
+void ss_convolver_render(struct ss_convolver *c, float *const *out)
+{
+	const int B = c->block, P = c->parts, S = c->stride, nb = c->bins;
 	for (int o = 0; o < c->n_out; o++) {
-		float *restrict ar = c->are, *restrict ai = c->aim;
-		memset(ar, 0, sizeof(float) * (size_t)S);
-		memset(ai, 0, sizeof(float) * (size_t)S);
+		float *ar, *ai;
+		ss_fft_inverse_input(c->fft, &ar, &ai);
+		memset(ar, 0, sizeof(float) * (size_t)nb);
+		memset(ai, 0, sizeof(float) * (size_t)nb);
 		for (int i = 0; i < c->n_in; i++) {
 			const float *hr0 = c->hre + ((size_t)i * c->n_out + o) * P * S;
 			const float *hi0 = c->him + ((size_t)i * c->n_out + o) * P * S;
@@ -117,7 +118,12 @@ void ss_convolver_process(struct ss_convolver *c, const float *const *in, float 
 				}
 			}
 		}
-		ss_fft_inverse(c->fft, ar, ai, c->tmp);
-		memcpy(out[o], c->tmp + B, sizeof(float) * (size_t)B);
+		memcpy(out[o], ss_fft_inverse_run(c->fft) + B, sizeof(float) * (size_t)B);
 	}
+}
+
+void ss_convolver_process(struct ss_convolver *c, const float *const *in, float *const *out)
+{
+	ss_convolver_push(c, in);
+	ss_convolver_render(c, out);
 }

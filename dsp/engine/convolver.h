@@ -17,7 +17,13 @@ struct ss_convolver *ss_convolver_new(int n_in, int n_out, int block, int taps, 
 void ss_convolver_free(struct ss_convolver *c);
 void ss_convolver_reset(struct ss_convolver *c);
 
-/** One block: in[n_in][block] -> out[n_out][block]. */
+/** One block: in[n_in][block] -> out[n_out][block]. Same as push then render. */
 void ss_convolver_process(struct ss_convolver *c, const float *const *in, float *const *out);
+
+/** The two halves of a block, for a path that is not always heard (the bypass feed): `push` transforms the
+ * inputs into the delay line (n_in forward FFTs), `render` computes the outputs of the newest block from it.
+ * Pushing every block and rendering only when needed keeps the history exact at a fraction of the cost. */
+void ss_convolver_push(struct ss_convolver *c, const float *const *in);
+void ss_convolver_render(struct ss_convolver *c, float *const *out);
 
 #endif

@@ -21,6 +21,11 @@ void ss_fft_forward(struct ss_fft *f, const float *in, float *re, float *im);
 /** re, im [n/2+1] -> out[n] (unnormalised). `re` and `im` may be overwritten. */
 void ss_fft_inverse(struct ss_fft *f, float *re, float *im, float *out);
 
+/** The inverse's own input arrays [n/2+1] (write a spectrum there, then ss_fft_inverse_run; saves a copy),
+ * and the run that returns its output [n], valid until the next inverse. `re`/`im` are overwritten by it. */
+void ss_fft_inverse_input(struct ss_fft *f, float **re, float **im);
+const float *ss_fft_inverse_run(struct ss_fft *f);
+
 /** Aligned, zeroed float buffer of `n` floats (rounded up to a multiple of 16); free with ss_fft_free_buf. */
 float *ss_fft_alloc(size_t n);
 void ss_fft_free_buf(float *p);

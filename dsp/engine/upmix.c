@@ -140,6 +140,13 @@ static void update_gains(struct ss_upmix *u, int band)
 	u->cgain[band][1] = g * (float)M_SQRT2 * gr;
 }
 
+void ss_upmix_dry(const struct ss_upmix *u, const float **l, const float **r)
+{
+	/* after a hop the frame holds input [t - F, t); the outputs of this hop are input [t - F, t - F + H) */
+	*l = u->fl;
+	*r = u->fr;
+}
+
 static void synth(struct ss_upmix *u, float *acc)
 {
 	ss_fft_inverse(u->fft, u->ore, u->oim, u->tmp);

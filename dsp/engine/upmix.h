@@ -28,6 +28,10 @@ struct ss_upmix *ss_upmix_new(int block, double rate, double smoothing_ms, bool 
 void ss_upmix_free(struct ss_upmix *u);
 void ss_upmix_reset(struct ss_upmix *u);
 
+/** The dry input of the hop just processed, delayed by the upmix latency (aligned with its outputs): two
+ * [block] arrays valid until the next process or reset. Real-time safe. */
+void ss_upmix_dry(const struct ss_upmix *u, const float **l, const float **r);
+
 /** One hop: l, r [block] in; out_l, out_r, out_c [block] out. Real-time safe. */
 void ss_upmix_process(struct ss_upmix *u, const float *l, const float *r, float *out_l, float *out_r, float *out_c);
 

@@ -1,0 +1,70 @@
+/* Soundstage: the plain stereo feed (bypass path). */
+#include "plain.h"
+
+#include <math.h>
+
+#include "../acoustics/head.h"
+#include "../acoustics/plant.h"
+#include "crossover.h"
+
+double ss_plain_pan(const struct ss_driver *d, int input)
+{
+	double y = d->position[1];
+	if (fabs(y) < 0.01)
+		return 0.5;
+	return (y > 0.0) == (input == 0) ? 1.0 : 0.0;
+}
+
+double ss_plain_design(const struct ss_profile *p, double rate, int K, double arrival, const double complex *Wl,
+		double max_sum, double complex *Wp)
+{
+	const int n = p->n_drivers, N = 2 * (K - 1);
+	const double head0[3] = { 0, 0, 0 };
+	double device[3], extra[SS_MAX_DRIVERS];
+	ss_device_centre(p, device);
+	for (int i = 0; i < n; i++) {
+		double d = 0.0;
+		for (int j = 0; j < 3; j++) {
+			double v = device[j] + p->drivers[i].position[j];
+			d += v * v;
+		}
+		extra[i] = (sqrt(d) - p->listener_distance) / SS_SPEED_OF_SOUND * rate;
+	}
+#define WP(in, drv, k) Wp[((size_t)(in) * (size_t)n + (size_t)(drv)) * (size_t)K + (size_t)(k)]
+	double p_proc = 0.0, p_plain = 0.0, peak_sum = 0.0;
+	for (int k = 0; k < K; k++) {
+		double f = k * rate / N, env = ss_system_envelope(p, f);
+		for (int in = 0; in < 2; in++) {
+			double sum = 0.0;
+			for (int i = 0; i < n; i++)
+				sum += ss_band_weight(&p->drivers[i], f) * ss_plain_pan(&p->drivers[i], in);
+			for (int i = 0; i < n; i++) {
+				double g = ss_band_weight(&p->drivers[i], f) * ss_plain_pan(&p->drivers[i], in);
+				g = sum > 0.0 ? g / sum * env : 0.0;
+				WP(in, i, k) = g * cexp(-I * 2.0 * M_PI * f * (arrival - extra[i]) / rate);
+			}
+		}
+		for (int i = 0; i < n; i++) {
+			double s = cabs(WP(0, i, k)) + cabs(WP(1, i, k));
+			if (s > peak_sum)
+				peak_sum = s;
+		}
+		if (f >= 200.0 && f <= 8000.0) {
+			double complex C[2][SS_MAX_DRIVERS];
+			ss_plant_eval(p, head0, f, C);
+			for (int ear = 0; ear < 2; ear++) {
+				double complex a = 0, b = 0;
+				for (int i = 0; i < n; i++) {
+					a += C[ear][i] * Wl[(size_t)i * (size_t)K + (size_t)k];
+					b += C[ear][i] * WP(0, i, k);
+				}
+				p_proc += creal(a * conj(a)) / f;
+				p_plain += creal(b * conj(b)) / f;
+			}
+		}
+	}
+#undef WP
+	double trim = p_plain > 0.0 ? 10.0 * log10(p_proc / p_plain) : 0.0;
+	double cap = peak_sum > 0.0 ? 20.0 * log10(max_sum / peak_sum) : 0.0;
+	return trim < cap ? trim : cap;
+}
