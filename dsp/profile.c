@@ -624,7 +624,7 @@ static int parse_beam(struct parser *ps, struct spa_json *it, const struct membe
 
 static int parse_output(struct parser *ps, struct spa_json *it, const struct member *pm)
 {
-	static const char *const known[] = { "gain", "headroom", "limit", NULL };
+	static const char *const known[] = { "gain", "headroom", "limit", "target", NULL };
 	struct spa_json sub;
 	struct member m;
 	unsigned seen = 0;
@@ -641,8 +641,11 @@ static int parse_output(struct parser *ps, struct spa_json *it, const struct mem
 			r = read_number(ps, "output.gain", m.val, m.vlen, -60.0, 12.0, "dB", &ps->p->output.gain_db);
 		else if (idx == 1)
 			r = read_bool(ps, "output.headroom", m.val, m.vlen, &ps->p->output.auto_headroom);
-		else
+		else if (idx == 2)
 			r = read_number(ps, "output.limit", m.val, m.vlen, -20.0, 0.0, "dBFS", &ps->p->output.limit_db);
+		else
+			r = read_string(ps, "output.target", m.val, m.vlen, ps->p->output.target,
+					sizeof(ps->p->output.target));
 		if (r < 0)
 			return r;
 	}

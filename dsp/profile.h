@@ -104,6 +104,8 @@ struct ss_profile {
 		double gain_db;         /**< master output gain */
 		bool auto_headroom;     /**< derive each driver's headroom from its designed peak gain */
 		double limit_db;        /**< protective limiter ceiling, dBFS (<= 0) */
+		char target[256];       /**< node.name of the multichannel device to play into ("" = let the policy
+		                             choose); the module's target.object argument overrides it */
 	} output;
 
 	struct {

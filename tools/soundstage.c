@@ -1,6 +1,6 @@
 /* soundstage: render, inspect and predict Soundstage designs offline.
  *
- *   soundstage render --profile P [--quantum N] [--tap upmix] IN.wav OUT.wav
+ *   soundstage render --profile P [--quantum N] [--tap upmix] [--set soundstage.NAME=VALUE]... IN.wav OUT.wav
  *   soundstage profile --json P
  *   soundstage design [--json] P
  *   soundstage programme [--seconds S] [--rate R] OUT.wav
@@ -22,7 +22,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: soundstage render --profile P [--quantum N] [--tap upmix] IN.wav OUT.wav\n"
+		"usage: soundstage render --profile P [--quantum N] [--tap upmix] [--set soundstage.NAME=VALUE]... IN.wav OUT.wav\n"
 		"       soundstage profile --json P\n"
 		"       soundstage design [--json] P\n"
 		"       soundstage programme [--seconds S] [--rate R] OUT.wav\n");
@@ -52,21 +52,67 @@ static int design_or_report(const struct ss_profile *p, double rate, const struc
 
 /* ---- render ---- */
 
+/* --set soundstage.NAME=VALUE: the module's live controls, for rendering what a tuned sink plays. */
+static int parse_control(const char *arg, struct ss_controls *c)
+{
+	char name[64];
+	const char *eq = strchr(arg, '=');
+	char *end;
+	if (eq == NULL || (size_t)(eq - arg) >= sizeof(name))
+		goto bad;
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	if (strcmp(name, "soundstage.enabled") == 0) {
+		if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0)
+			c->enabled = true;
+		else if (strcmp(eq + 1, "false") == 0 || strcmp(eq + 1, "0") == 0)
+			c->enabled = false;
+		else
+			goto bad;
+		return 0;
+	}
+	float v = strtof(eq + 1, &end);
+	if (*end || end == eq + 1)
+		goto bad;
+	if (strcmp(name, "soundstage.width") == 0)
+		c->width = v;
+	else if (strcmp(name, "soundstage.centre") == 0)
+		c->centre_db = v;
+	else if (strcmp(name, "soundstage.bass") == 0)
+		c->bass_db = v;
+	else
+		goto bad;
+	if (ss_controls_clamp(c) > 0)
+		fprintf(stderr, "soundstage render: --set %s: out of range, clamped\n", arg);
+	return 0;
+bad:
+	fprintf(stderr, "soundstage render: --set: expected soundstage.enabled=true|false, soundstage.width=0..2, "
+			"soundstage.centre=-24..12 or soundstage.bass=-12..12, got '%s'\n", arg);
+	return -1;
+}
+
 static int cmd_render(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "profile", required_argument, NULL, 'p' },
 		{ "quantum", required_argument, NULL, 'q' },
 		{ "tap", required_argument, NULL, 't' },
+		{ "set", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 } };
 	const char *profile = NULL;
 	long quantum = 1024;
 	bool tap_upmix = false;
+	struct ss_controls controls;
 	int c;
+	ss_controls_default(&controls);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:q:t:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:q:t:s:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': profile = optarg; break;
+		case 's':
+			if (parse_control(optarg, &controls) < 0)
+				return 2;
+			break;
 		case 'q': {
 			char *end;
 			quantum = strtol(optarg, &end, 10);
@@ -119,6 +165,7 @@ static int cmd_render(int argc, char **argv)
 		sf_close(in);
 		return 1;
 	}
+	ss_engine_jump_controls(e, &controls);
 	int nout = tap_upmix ? 3 : fs->n_drivers;
 	SF_INFO oinfo = { .samplerate = info.samplerate, .channels = nout, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
 	SNDFILE *out = sf_open(out_path, SFM_WRITE, &oinfo);

@@ -1,0 +1,425 @@
+/* Test support: private PipeWire daemons and WAV comparison. */
+#include "pwdaemon.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+void pwd_sleep(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+const char *pwd_port_config(const char *direction, int rate, const char *positions, char *buf, size_t size)
+{
+	int n = 1;
+	for (const char *p = positions; *p; p++)
+		if (*p == ' ' && p[1] && p[1] != ' ')
+			n++;
+	snprintf(buf, size, "node.param.PortConfig = { direction = %s mode = dsp monitor = true format = { "
+			"mediaType = audio mediaSubtype = raw format = F32P rate = %d channels = %d position = [ %s ] } }",
+			direction, rate, n, positions);
+	return buf;
+}
+
+static void mkdirs(const char *root, const char *sub)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", root, sub);
+	char *p = path + strlen(root) + 1;
+	while ((p = strchr(p, '/')) != NULL) {
+		*p = '\0';
+		mkdir(path, 0700);
+		*p++ = '/';
+	}
+	mkdir(path, 0700);
+}
+
+void pwd_init(struct pwd *d, const char *name)
+{
+	char env[600];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->root, sizeof(d->root), "/tmp/soundstage-%s-XXXXXX", name);
+	if (mkdtemp(d->root) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	mkdirs(d->root, "run");
+	mkdirs(d->root, "state");
+	mkdirs(d->root, "config/pipewire/pipewire.conf.d");
+	mkdirs(d->root, "config/wireplumber/wireplumber.conf.d");
+	snprintf(env, sizeof(env), "%s/run", d->root);
+	setenv("XDG_RUNTIME_DIR", env, 1);
+	snprintf(env, sizeof(env), "%s/state", d->root);
+	setenv("XDG_STATE_HOME", env, 1);
+	snprintf(env, sizeof(env), "%s/config", d->root);
+	setenv("XDG_CONFIG_HOME", env, 1);
+	snprintf(env, sizeof(env), "%s:%s", MODULE_BUILD_DIR, PW_MODULE_DIR);
+	setenv("PIPEWIRE_MODULE_DIR", env, 1);
+	unsetenv("PIPEWIRE_REMOTE");
+	unsetenv("DBUS_SESSION_BUS_ADDRESS");
+	snprintf(d->log, sizeof(d->log), "%s/pipewire.log", d->root);
+	snprintf(d->wp_log, sizeof(d->wp_log), "%s/wireplumber.log", d->root);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	fclose(f);
+	return 0;
+}
+
+/* Everything spawned, so that a failed test (cmocka jumps out of it) leaves nothing running. */
+static pid_t spawned[64];
+static int n_spawned;
+
+static void forget(pid_t pid)
+{
+	for (int i = 0; i < n_spawned; i++)
+		if (spawned[i] == pid)
+			spawned[i] = 0;
+}
+
+void pwd_kill_all(void)
+{
+	for (int i = n_spawned - 1; i >= 0; i--) {
+		if (spawned[i] > 0 && kill(spawned[i], SIGTERM) == 0)
+			waitpid(spawned[i], NULL, 0);
+		spawned[i] = 0;
+	}
+	n_spawned = 0;
+}
+
+int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool wireplumber)
+{
+	char path[512], text[1024];
+	snprintf(path, sizeof(path), "%s/config/pipewire/pipewire.conf.d/10-headless.conf", d->root);
+	snprintf(text, sizeof(text),
+			"context.properties = {\n"
+			"  module.portal = false\n  module.jackdbus-detect = false\n  module.x11.bell = false\n"
+			"  default.clock.rate = %d\n  default.clock.allowed-rates = [ 44100 48000 96000 ]\n"
+			"  default.clock.quantum = %d\n  default.clock.min-quantum = %d\n  default.clock.max-quantum = %d\n"
+			"}\n", rate, quantum, quantum, quantum);
+	write_file(path, text);
+	snprintf(path, sizeof(path), "%s/config/pipewire/pipewire.conf.d/50-test.conf", d->root);
+	write_file(path, fragment);
+	snprintf(path, sizeof(path), "%s/config/wireplumber/wireplumber.conf.d/10-headless.conf", d->root);
+	write_file(path, "wireplumber.profiles = { main = { support.dbus = disabled monitor.alsa = disabled "
+			"monitor.bluez = disabled monitor.v4l2 = disabled monitor.libcamera = disabled "
+			"monitor.alsa-midi = disabled } }\n");
+
+	d->pipewire = pwd_spawn("exec pipewire > '%s' 2>&1", d->log);
+	snprintf(path, sizeof(path), "%s/run/pipewire-0", d->root);
+	double t0 = now();
+	while (access(path, F_OK) != 0) {
+		int st;
+		if (waitpid(d->pipewire, &st, WNOHANG) == d->pipewire) {
+			forget(d->pipewire);
+			d->pipewire = 0;
+			return -ECHILD;
+		}
+		if (now() - t0 > 10.0)
+			return -ETIMEDOUT;
+		pwd_sleep(0.02);
+	}
+	if (pwd_sh("pw-cli info 0 > /dev/null") != 0)
+		return -EIO;
+	if (wireplumber)
+		d->wireplumber = pwd_spawn("exec wireplumber > '%s' 2>&1", d->wp_log);
+	return 0;
+}
+
+void pwd_stop(struct pwd *d)
+{
+	if (d->wireplumber > 0) {
+		kill(d->wireplumber, SIGTERM);
+		pwd_wait(d->wireplumber);
+		d->wireplumber = 0;
+	}
+	if (d->pipewire > 0) {
+		kill(d->pipewire, SIGTERM);
+		pwd_wait(d->pipewire);
+		d->pipewire = 0;
+	}
+}
+
+void pwd_cleanup(struct pwd *d)
+{
+	if (getenv("SOUNDSTAGE_KEEP_TEST_DIRS") == NULL && d->root[0])
+		pwd_sh("rm -rf '%s'", d->root);
+}
+
+static int vsh(char *out, size_t size, const char *fmt, va_list ap)
+{
+	char cmd[4096];
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	size_t n = 0;
+	char buf[4096];
+	size_t got;
+	while ((got = fread(buf, 1, sizeof(buf), p)) > 0) {
+		if (out) {
+			size_t take = got < size - 1 - n ? got : size - 1 - n;
+			memcpy(out + n, buf, take);
+			n += take;
+		} else {
+			fwrite(buf, 1, got, stderr);
+		}
+	}
+	if (out)
+		out[n] = '\0';
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int pwd_sh(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vsh(NULL, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int pwd_capture(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vsh(out, size, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+pid_t pwd_spawn(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0 && n_spawned < 64)
+		spawned[n_spawned++] = pid;
+	return pid;
+}
+
+int pwd_wait(pid_t pid)
+{
+	int st;
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	forget(pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int pwd_wait_timeout(pid_t pid, double timeout)
+{
+	int st;
+	double t0 = now();
+	while (now() - t0 < timeout) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid) {
+			forget(pid);
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		pwd_sleep(0.02);
+	}
+	kill(pid, SIGTERM);
+	pwd_wait(pid);
+	return -ETIMEDOUT;
+}
+
+int pwd_interrupt(pid_t pid)
+{
+	kill(pid, SIGINT);
+	return pwd_wait(pid);
+}
+
+bool pwd_wait_output(const char *needle, double timeout, const char *fmt, ...)
+{
+	char cmd[2048];
+	static char out[1 << 16];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	double t0 = now();
+	do {
+		if (pwd_capture(out, sizeof(out), "%s", cmd) >= 0 && strstr(out, needle))
+			return true;
+		pwd_sleep(0.05);
+	} while (now() - t0 < timeout);
+	return false;
+}
+
+bool pwd_wait_node(const char *name, double timeout)
+{
+	char needle[300];
+	snprintf(needle, sizeof(needle), "node.name = \"%s\"", name);
+	return pwd_wait_output(needle, timeout, "pw-cli ls Node 2>/dev/null");
+}
+
+bool pwd_file_contains(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	char line[8192];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+int wav_load(const char *path, struct wav *w)
+{
+	SF_INFO info = { 0 };
+	SNDFILE *f = sf_open(path, SFM_READ, &info);
+	memset(w, 0, sizeof(*w));
+	if (!f)
+		return -1;
+	w->rate = info.samplerate;
+	w->channels = info.channels;
+	w->frames = (long)info.frames;
+	w->data = malloc(sizeof(float) * (size_t)(w->frames > 0 ? w->frames : 1) * (size_t)w->channels);
+	w->frames = (long)sf_readf_float(f, w->data, info.frames);
+	sf_close(f);
+	return 0;
+}
+
+void wav_free(struct wav *w)
+{
+	free(w->data);
+	w->data = NULL;
+}
+
+static long onset(const struct wav *w)
+{
+	for (long t = 0; t < w->frames; t++)
+		for (int c = 0; c < w->channels; c++)
+			if (fabsf(w->data[t * w->channels + c]) > 1e-3f)
+				return t;
+	return -1;
+}
+
+long wav_compare(const struct wav *ref, const struct wav *rec, long from, double *max_diff, double *peak)
+{
+	long a = onset(ref), b = onset(rec);
+	*max_diff = INFINITY;
+	*peak = 0.0;
+	if (a < 0 || b < 0 || ref->channels != rec->channels)
+		return -1;
+	const int nc = ref->channels;
+	long best = -1;
+	double best_err = INFINITY;
+	for (long off = b - a - 256; off <= b - a + 256; off++) {
+		double err = 0.0;
+		long t0 = a > 0 ? a : 0;
+		for (long t = t0; t < t0 + 4800 && t < ref->frames; t++) {
+			long u = t + off;
+			if (u < 0 || u >= rec->frames)
+				continue;
+			for (int c = 0; c < nc; c++) {
+				double d = ref->data[t * nc + c] - rec->data[u * nc + c];
+				err += d * d;
+			}
+		}
+		if (err < best_err) {
+			best_err = err;
+			best = off;
+		}
+	}
+	double md = 0.0, pk = 0.0;
+	for (long t = from; t < ref->frames; t++) {
+		long u = t + best;
+		if (u < 0 || u >= rec->frames)
+			break;
+		for (int c = 0; c < nc; c++) {
+			double x = ref->data[t * nc + c], d = fabs(x - rec->data[u * nc + c]);
+			md = d > md ? d : md;
+			pk = fabs(x) > pk ? fabs(x) : pk;
+		}
+	}
+	*max_diff = md;
+	*peak = pk;
+	return best;
+}
+
+double wav_max_step(const struct wav *w, long from, long to)
+{
+	double m = 0.0;
+	const int nc = w->channels;
+	if (from < 1)
+		from = 1;
+	if (to > w->frames)
+		to = w->frames;
+	for (long t = from; t < to; t++)
+		for (int c = 0; c < nc; c++) {
+			double d = fabs((double)w->data[t * nc + c] - w->data[(t - 1) * nc + c]);
+			m = d > m ? d : m;
+		}
+	return m;
+}
+
+double wav_rms_diff(const struct wav *a, const struct wav *b, long offset, long from, long to)
+{
+	double acc = 0.0;
+	long n = 0;
+	const int nc = a->channels;
+	for (long t = from; t < to && t < a->frames; t++) {
+		long u = t + offset;
+		if (u < 0 || u >= b->frames)
+			continue;
+		for (int c = 0; c < nc; c++) {
+			double d = a->data[t * nc + c] - b->data[u * nc + c];
+			acc += d * d;
+			n++;
+		}
+	}
+	return n ? sqrt(acc / (double)n) : INFINITY;
+}
+
+long wav_longest_silence(const struct wav *w, long from, long to)
+{
+	long best = 0, run = 0;
+	const int nc = w->channels;
+	if (to > w->frames)
+		to = w->frames;
+	for (long t = from; t < to; t++) {
+		bool zero = true;
+		for (int c = 0; c < nc && zero; c++)
+			zero = w->data[t * nc + c] == 0.0f;
+		run = zero ? run + 1 : 0;
+		best = run > best ? run : best;
+	}
+	return best;
+}

@@ -1,0 +1,70 @@
+/* Test support: a private PipeWire daemon (and optionally WirePlumber) per test, in its own runtime, state and
+ * config directories, with the build's module directory first on PIPEWIRE_MODULE_DIR; plus WAV comparison.
+ * See ../shared/docs/headless-pipewire.md for the facts this relies on. Not real-time code. */
+#ifndef SS_TEST_PWDAEMON_H
+#define SS_TEST_PWDAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct pwd {
+	char root[256];          /* temp dir: run/ state/ config/ and test files */
+	pid_t pipewire, wireplumber;
+	char log[300], wp_log[300];
+};
+
+/* A PortConfig property for a node or stream without a session manager (dsp ports, F32P at `rate`). */
+const char *pwd_port_config(const char *direction, int rate, const char *positions, char *buf, size_t size);
+
+/* Make the directories and environment (the test process and every command it runs share them). */
+void pwd_init(struct pwd *d, const char *name);
+/* Start pipewire with `fragment` as a pipewire.conf.d drop-in (and headless settings, the given quantum and
+ * rate), and WirePlumber if asked. Returns 0 once the daemon's socket answers. */
+int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool wireplumber);
+void pwd_stop(struct pwd *d);
+/* Remove the temp dir. */
+void pwd_cleanup(struct pwd *d);
+
+/* Run a shell command (in the daemon's environment); returns its exit status. Output to the test's stderr. */
+int pwd_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Run a shell command and capture its stdout (NUL-terminated, truncated to size). Returns the exit status. */
+int pwd_capture(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Start a shell command in the background; returns its pid. */
+pid_t pwd_spawn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SIGINT a background command and wait; returns its exit status. */
+int pwd_interrupt(pid_t pid);
+int pwd_wait(pid_t pid);
+/* Wait at most `timeout` s, then terminate it; returns the exit status or -ETIMEDOUT. */
+int pwd_wait_timeout(pid_t pid, double timeout);
+/* Terminate and reap everything pwd_spawn started that is still running (a test's teardown). */
+void pwd_kill_all(void);
+/* Wait until `pw-cli ls Node` lists node.name == `name` (true) within `timeout` s. */
+bool pwd_wait_node(const char *name, double timeout);
+/* Wait until a shell command's output contains `needle` (true) within `timeout` s. */
+bool pwd_wait_output(const char *needle, double timeout, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Does the file contain `needle`? */
+bool pwd_file_contains(const char *path, const char *needle);
+void pwd_sleep(double s);
+
+/* A WAV file in memory: interleaved float frames. */
+struct wav {
+	int rate, channels;
+	long frames;
+	float *data;
+};
+int wav_load(const char *path, struct wav *w);
+void wav_free(struct wav *w);
+
+/* Align `rec` to `ref` by content (the first sample above -60 dBFS of the loudest channel, refined by least
+ * squares over +-256 samples) and compare channel by channel over ref's length from `from` frames on.
+ * Returns the offset of ref in rec (or -1 if no content) and fills the max abs difference and ref's peak. */
+long wav_compare(const struct wav *ref, const struct wav *rec, long from, double *max_diff, double *peak);
+/* Largest sample-to-sample step over all channels in frames [from, to). */
+double wav_max_step(const struct wav *w, long from, long to);
+/* RMS of (a[t] - b[t + offset]) over frames [from, to) of a, all channels. */
+double wav_rms_diff(const struct wav *a, const struct wav *b, long offset, long from, long to);
+/* Longest run of frames where every channel is exactly zero, in [from, to). */
+long wav_longest_silence(const struct wav *w, long from, long to);
+
+#endif
