@@ -273,14 +273,6 @@ static void request_design(struct impl *impl)
 	impl->worker_running = true;
 }
 
-static void free_engine(struct ss_engine *e)
-{
-	if (e == NULL)
-		return;
-	struct ss_filterset *fs = (struct ss_filterset *)ss_engine_filterset(e);
-	ss_engine_free(e);
-	ss_filterset_free(fs);
-}
 
 static void update_latency_params(struct impl *impl);
 
@@ -308,7 +300,7 @@ static void poll_handoff(void *data, uint64_t expirations)
 	struct impl *impl = data;
 	struct ss_engine *old;
 	while ((old = ss_handoff_collect(impl->handoff)) != NULL)
-		free_engine(old);
+		ss_engine_free_with_filterset(old);
 	if (impl->ready != NULL && ss_handoff_offer(impl->handoff, impl->ready) == 0) {
 		impl->ready = NULL;
 		impl->switching = true;
@@ -347,7 +339,7 @@ static void on_design_done(void *data, uint64_t count)
 		const struct ss_filterset *fs = ss_engine_filterset(job->engine);
 		pw_log_info("designed %s at %.0f Hz: %d drivers, %d taps, latency %d samples", job->profile.path,
 				fs->rate, fs->n_drivers, fs->taps, fs->latency);
-		free_engine(impl->ready); /* a newer design replaces one still waiting */
+		ss_engine_free_with_filterset(impl->ready); /* a newer design replaces one still waiting */
 		impl->ready = job->engine;
 		arm_poll(impl);
 	}
@@ -822,7 +814,7 @@ static void impl_destroy(struct impl *impl)
 	if (impl->worker_running) {
 		pthread_join(impl->worker, NULL);
 		if (impl->job)
-			free_engine(impl->job->engine);
+			ss_engine_free_with_filterset(impl->job->engine);
 		free(impl->job);
 	}
 	if (impl->design_done)
@@ -835,7 +827,7 @@ static void impl_destroy(struct impl *impl)
 		pw_loop_destroy_source(impl->main_loop, impl->inotify_source);
 	if (impl->inotify_fd >= 0)
 		close(impl->inotify_fd);
-	free_engine(impl->ready);
+	ss_engine_free_with_filterset(impl->ready);
 	ss_handoff_free(impl->handoff);
 	pw_properties_free(impl->capture_props);
 	pw_properties_free(impl->playback_props);

@@ -41,12 +41,6 @@ static struct ss_engine *make_engine(const char *name, double rate, bool ctc_onl
 	return e;
 }
 
-static void free_engine(struct ss_engine *e)
-{
-	struct ss_filterset *fs = (struct ss_filterset *)ss_engine_filterset(e);
-	ss_engine_free(e);
-	ss_filterset_free(fs);
-}
 
 static void signal_at(int i, float *l, float *r)
 {
@@ -120,9 +114,9 @@ static void switch_is_seamless(void **state)
 	assert_true(busy_until - offer_at <= warm + fade + 2 * q);
 	assert_true(step <= step_ref * 1.001);
 	assert_int_equal(ss_handoff_latency(h), ss_engine_latency(rb));
-	free_engine(old);
-	free_engine(ra);
-	free_engine(rb);
+	ss_engine_free_with_filterset(old);
+	ss_engine_free_with_filterset(ra);
+	ss_engine_free_with_filterset(rb);
 	ss_handoff_free(h); /* frees b */
 	free(l);
 	free(r);
@@ -191,7 +185,7 @@ static void concurrent_threads(void **state)
 		while (ss_handoff_offer(s.h, e) == -EBUSY) {
 			struct ss_engine *old = ss_handoff_collect(s.h);
 			if (old) {
-				free_engine(old);
+				ss_engine_free_with_filterset(old);
 				collected++;
 			}
 			struct timespec ts = { 0, 1000000 };
@@ -207,7 +201,7 @@ static void concurrent_threads(void **state)
 	pthread_join(t, NULL);
 	struct ss_engine *old;
 	while ((old = ss_handoff_collect(s.h)) != NULL) {
-		free_engine(old);
+		ss_engine_free_with_filterset(old);
 		collected++;
 	}
 	print_message("concurrent: %d offered, %d collected, %ld quanta\n", offered, collected, s.quanta);

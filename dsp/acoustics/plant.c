@@ -62,3 +62,14 @@ void ss_real_source_ears(double az_deg, double r, double f, double reference_dis
 	double src[3] = { r * cos(az), r * sin(az), 0.0 }, head[3] = { 0, 0, 0 };
 	ears_of_point(src, head, f, reference_distance, 1.0, out);
 }
+
+double ss_driver_extra_delay(const struct ss_profile *p, int i)
+{
+	double device[3], d = 0.0;
+	ss_device_centre(p, device);
+	for (int j = 0; j < 3; j++) {
+		double v = device[j] + p->drivers[i].position[j];
+		d += v * v;
+	}
+	return (sqrt(d) - p->listener_distance) / SS_SPEED_OF_SOUND;
+}

@@ -26,4 +26,7 @@ void ss_real_source_ears(double az_deg, double r, double f, double reference_dis
 /** The device centre in the listener frame: [D 0 0]. */
 void ss_device_centre(const struct ss_profile *p, double out[3]);
 
+/** How much later (s) driver `i` reaches the head centre than a source at the device centre would. */
+double ss_driver_extra_delay(const struct ss_profile *p, int i);
+
 #endif

@@ -164,15 +164,9 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 
 	/* bulk (modelling) delay: room for the latest-arriving driver's lead and the inverse filters' pre-ringing */
 	{
-		double device[3], lead = 0.0;
-		ss_device_centre(p, device);
+		double lead = 0.0;
 		for (int i = 0; i < n; i++) {
-			double d = 0.0;
-			for (int j = 0; j < 3; j++) {
-				double v = device[j] + p->drivers[i].position[j];
-				d += v * v;
-			}
-			double extra = (sqrt(d) - p->listener_distance) / SS_SPEED_OF_SOUND * rate;
+			double extra = ss_driver_extra_delay(p, i) * rate;
 			if (extra > lead)
 				lead = extra;
 		}

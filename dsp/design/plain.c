@@ -20,16 +20,9 @@ double ss_plain_design(const struct ss_profile *p, double rate, int K, double ar
 {
 	const int n = p->n_drivers, N = 2 * (K - 1);
 	const double head0[3] = { 0, 0, 0 };
-	double device[3], extra[SS_MAX_DRIVERS];
-	ss_device_centre(p, device);
-	for (int i = 0; i < n; i++) {
-		double d = 0.0;
-		for (int j = 0; j < 3; j++) {
-			double v = device[j] + p->drivers[i].position[j];
-			d += v * v;
-		}
-		extra[i] = (sqrt(d) - p->listener_distance) / SS_SPEED_OF_SOUND * rate;
-	}
+	double extra[SS_MAX_DRIVERS];
+	for (int i = 0; i < n; i++)
+		extra[i] = ss_driver_extra_delay(p, i) * rate;
 #define WP(in, drv, k) Wp[((size_t)(in) * (size_t)n + (size_t)(drv)) * (size_t)K + (size_t)(k)]
 	double p_proc = 0.0, p_plain = 0.0, peak_sum = 0.0;
 	for (int k = 0; k < K; k++) {

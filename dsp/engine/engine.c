@@ -113,6 +113,15 @@ void ss_engine_free(struct ss_engine *e)
 	free(e);
 }
 
+void ss_engine_free_with_filterset(struct ss_engine *e)
+{
+	if (!e)
+		return;
+	struct ss_filterset *fs = (struct ss_filterset *)e->fs;
+	ss_engine_free(e);
+	ss_filterset_free(fs);
+}
+
 struct ss_engine *ss_engine_new(const struct ss_filterset *fs)
 {
 	struct ss_engine *e = calloc(1, sizeof(*e));

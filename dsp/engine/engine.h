@@ -40,6 +40,8 @@ SS_EXPORT int ss_controls_clamp(struct ss_controls *c);
 /** Build an engine for `fs` (which must outlive the engine). NULL on allocation failure. */
 SS_EXPORT struct ss_engine *ss_engine_new(const struct ss_filterset *fs);
 SS_EXPORT void ss_engine_free(struct ss_engine *e);
+/** Free the engine and the filter set it runs (for engines that own theirs, as handed-off ones do). */
+SS_EXPORT void ss_engine_free_with_filterset(struct ss_engine *e);
 
 /** Clear all audio state (the design stays). Real-time safe. */
 SS_EXPORT void ss_engine_reset(struct ss_engine *e);

@@ -25,14 +25,6 @@ struct ss_handoff {
 	float *scratch;                        /* [2][SS_MAX_DRIVERS][MAX_FRAMES]: `next`'s output, dropped channels */
 };
 
-static void free_engine(struct ss_engine *e)
-{
-	if (e == NULL)
-		return;
-	struct ss_filterset *fs = (struct ss_filterset *)ss_engine_filterset(e);
-	ss_engine_free(e);
-	ss_filterset_free(fs);
-}
 
 struct ss_handoff *ss_handoff_new(void)
 {
@@ -55,10 +47,10 @@ void ss_handoff_free(struct ss_handoff *h)
 {
 	if (h == NULL)
 		return;
-	free_engine(h->cur);
-	free_engine(h->next);
-	free_engine(atomic_exchange(&h->pending, NULL));
-	free_engine(atomic_exchange(&h->retired, NULL));
+	ss_engine_free_with_filterset(h->cur);
+	ss_engine_free_with_filterset(h->next);
+	ss_engine_free_with_filterset(atomic_exchange(&h->pending, NULL));
+	ss_engine_free_with_filterset(atomic_exchange(&h->retired, NULL));
 	free(h->scratch);
 	free(h);
 }
