@@ -96,13 +96,3 @@ const float *ss_fft_inverse_run(struct ss_fft *f)
 	return f->out;
 }
 
-void ss_fft_inverse(struct ss_fft *f, float *re, float *im, float *out)
-{
-	const size_t nb = (size_t)f->n / 2 + 1;
-	if (re != f->re)
-		memcpy(f->re, re, sizeof(float) * nb);
-	if (im != f->im)
-		memcpy(f->im, im, sizeof(float) * nb);
-	fftwf_execute(f->inv);
-	memcpy(out, f->out, sizeof(float) * (size_t)f->n);
-}

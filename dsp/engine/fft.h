@@ -18,10 +18,7 @@ void ss_fft_free(struct ss_fft *f);
 /** in[n] -> re[n/2+1], im[n/2+1]. `in` is preserved. */
 void ss_fft_forward(struct ss_fft *f, const float *in, float *re, float *im);
 
-/** re, im [n/2+1] -> out[n] (unnormalised). `re` and `im` may be overwritten. */
-void ss_fft_inverse(struct ss_fft *f, float *re, float *im, float *out);
-
-/** The inverse's own input arrays [n/2+1] (write a spectrum there, then ss_fft_inverse_run; saves a copy),
+/** The inverse's own input arrays [n/2+1] (write a spectrum re, im [n/2+1] there, then ss_fft_inverse_run; unnormalised),
  * and the run that returns its output [n], valid until the next inverse. `re`/`im` are overwritten by it. */
 void ss_fft_inverse_input(struct ss_fft *f, float **re, float **im);
 const float *ss_fft_inverse_run(struct ss_fft *f);

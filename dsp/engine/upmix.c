@@ -19,7 +19,7 @@ struct ss_upmix {
 	float *fl, *fr;        /* frame input buffers [frame] */
 	float *ola[3];         /* overlap-add accumulators [frame] */
 	float *tmp;            /* [frame] */
-	float *lre, *lim, *rre, *rim, *ore, *oim; /* [bins] */
+	float *lre, *lim, *rre, *rim; /* [bins] */
 	int band_start[MAX_BANDS + 1];
 	float pll[MAX_BANDS], prr[MAX_BANDS], plr[MAX_BANDS];
 	float gain[MAX_BANDS][4]; /* (1-gL), gR, gL, (1-gR) folded with the power gain, and the centre pair */
@@ -41,8 +41,6 @@ void ss_upmix_free(struct ss_upmix *u)
 	ss_fft_free_buf(u->lim);
 	ss_fft_free_buf(u->rre);
 	ss_fft_free_buf(u->rim);
-	ss_fft_free_buf(u->ore);
-	ss_fft_free_buf(u->oim);
 	free(u);
 }
 
@@ -78,10 +76,8 @@ struct ss_upmix *ss_upmix_new(int block, double rate, double smoothing_ms, bool 
 	u->lim = ss_fft_alloc((size_t)u->bins);
 	u->rre = ss_fft_alloc((size_t)u->bins);
 	u->rim = ss_fft_alloc((size_t)u->bins);
-	u->ore = ss_fft_alloc((size_t)u->bins);
-	u->oim = ss_fft_alloc((size_t)u->bins);
 	if (!u->fft || !u->win || !u->fl || !u->fr || !u->ola[0] || !u->ola[1] || !u->ola[2] || !u->tmp || !u->lre ||
-			!u->lim || !u->rre || !u->rim || !u->ore || !u->oim) {
+			!u->lim || !u->rre || !u->rim) {
 		ss_upmix_free(u);
 		return NULL;
 	}
@@ -147,11 +143,12 @@ void ss_upmix_dry(const struct ss_upmix *u, const float **l, const float **r)
 	*r = u->fr;
 }
 
+/* Inverse-transform the spectrum already written into the FFT's own input and overlap-add it into `acc`. */
 static void synth(struct ss_upmix *u, float *acc)
 {
-	ss_fft_inverse(u->fft, u->ore, u->oim, u->tmp);
+	const float *y = ss_fft_inverse_run(u->fft);
 	for (int i = 0; i < u->frame; i++)
-		acc[i] += u->tmp[i] * u->win[i] * u->syn_scale;
+		acc[i] += y[i] * u->win[i] * u->syn_scale;
 }
 
 void ss_upmix_process(struct ss_upmix *u, const float *l, const float *r, float *out_l, float *out_r, float *out_c)
@@ -184,6 +181,8 @@ void ss_upmix_process(struct ss_upmix *u, const float *l, const float *r, float 
 	}
 
 	for (int ch = 0; ch < 3; ch++) {
+		float *ore, *oim; /* the inverse FFT's own input: no copy */
+		ss_fft_inverse_input(u->fft, &ore, &oim);
 		for (int b = 0; b < u->n_bands; b++) {
 			float ga, gb;
 			if (ch == 0) {
@@ -197,8 +196,8 @@ void ss_upmix_process(struct ss_upmix *u, const float *l, const float *r, float 
 				gb = u->cgain[b][1];
 			}
 			for (int k = u->band_start[b]; k < u->band_start[b + 1]; k++) {
-				u->ore[k] = ga * u->lre[k] + gb * u->rre[k];
-				u->oim[k] = ga * u->lim[k] + gb * u->rim[k];
+				ore[k] = ga * u->lre[k] + gb * u->rre[k];
+				oim[k] = ga * u->lim[k] + gb * u->rim[k];
 			}
 		}
 		synth(u, u->ola[ch]);
