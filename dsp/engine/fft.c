@@ -11,8 +11,8 @@ extern pthread_mutex_t ss_fftw_planner_lock;
 
 /* Plans are executed only on the arrays they were made with (FFTW's new-array execute has conditions on
  * split arrays that are easy to break: reusing one plan on arbitrary split buffers read freed memory here under
- * valgrind). Callers' data is copied in and out; the inverse's input can be written in place through
- * ss_fft_inverse_input() to save a copy in the convolver's hot loop. */
+ * valgrind). The forward copies the caller's data in and the spectrum out; the inverse is written and read in
+ * place through ss_fft_inverse_input() / ss_fft_inverse_run(). */
 struct ss_fft {
 	int n;
 	fftwf_plan fwd, inv;
