@@ -15,6 +15,7 @@
 #include "design/filterset.h"
 #include "engine/convolver.h"
 #include "engine/engine.h"
+#include "engine/limiter.h"
 #include "engine/upmix.h"
 #include "profile.h"
 
@@ -201,6 +202,65 @@ static void nan_recovery(void **state)
 	free(r);
 	free(o1);
 	free(o2);
+}
+
+/* A programme that fades to exact silence (what a sink's software mute feeds the filter) and stays silent for
+ * seconds: the upmix's power estimates decay through the range where float products underflow (flushed to
+ * zero), which once made its gains 0/0 = NaN and the whole array play NaN until reloaded (seen in a daemon:
+ * `wpctl set-mute`). Every output sample stays finite and the tail decays to silence; after the silence the
+ * engine plays like a fresh one fed the same silence + programme. */
+static void silence_after_programme(void **state)
+{
+	const char *profiles[] = { "studio-5", "soundbar-4", "compact-pair" };
+	for (int pi = 0; pi < 3; pi++) {
+		struct ss_filterset *fs = design_profile(profiles[pi], 48000.0);
+		const int n = fs->n_drivers, q = 256, prog = 24000, len = prog + 6 * 48000;
+		float *l = calloc((size_t)len, sizeof(float)), *r = calloc((size_t)len, sizeof(float));
+		for (int i = 0; i < prog; i++) {
+			double fade = i < prog - 4800 ? 1.0 : (double)(prog - i) / 4800.0;   /* a 100 ms mute ramp */
+			l[i] = (float)(0.3 * urand() * fade * fade * fade);
+			r[i] = (float)(0.3 * urand() * fade * fade * fade);
+		}
+		struct ss_engine *e = ss_engine_new(fs);
+		float *out = calloc((size_t)n * len, sizeof(float));
+		const int quanta[] = { q };
+		run_engine(e, l, r, out, n, len, quanta, 1);
+		long bad = 0;
+		double tail = 0.0;
+		for (int o = 0; o < n; o++)
+			for (int i = 0; i < len; i++) {
+				float v = out[(size_t)o * len + i];
+				bad += !isfinite(v);
+				if (i >= len - 48000)
+					tail = fmax(tail, fabs(v));
+			}
+		print_message("%s: %ld non-finite samples over %d s of fade + silence, last second's peak %.3g\n",
+				profiles[pi], bad, len / 48000, tail);
+		assert_int_equal(bad, 0);
+		assert_true(tail < 1e-6);
+		ss_engine_free(e);
+		ss_filterset_free(fs);
+		free(l);
+		free(r);
+		free(out);
+	}
+}
+
+/* The limiter's last line of defence: a NaN or Inf frame leaves as silence and is counted; the others are
+ * limited as usual. */
+static void limiter_drops_nonfinite(void **state)
+{
+	float a[7] = { 0.5f, NAN, 0.25f, 2.0f, 0.1f, -INFINITY, 0.3f }, b[7] = { 0.1f, 0.2f, INFINITY, 0.5f, 0.1f, 0.2f, 0.3f };
+	float *ch[2] = { a, b };
+	struct ss_limiter l;
+	ss_limiter_init(&l, 1.0f, 48000.0, 80.0);
+	assert_int_equal(ss_limiter_process(&l, ch, 2, 7), 3);
+	for (int t = 0; t < 7; t++)
+		assert_true(isfinite(a[t]) && isfinite(b[t]) && fabsf(a[t]) <= 1.0f && fabsf(b[t]) <= 1.0f);
+	assert_true(a[1] == 0.0f && b[1] == 0.0f && a[2] == 0.0f && b[2] == 0.0f && a[5] == 0.0f && b[5] == 0.0f);
+	assert_float_equal(a[0], 0.5f, 0.0f);
+	assert_float_equal(a[3], 1.0f, 1e-6f);      /* 2.0 limited to the ceiling */
+	assert_float_equal(b[3], 0.25f, 1e-6f);     /* linked: the same gain on every driver */
 }
 
 /* The upmix disabled is a pure delay of ss_upmix_latency(); the engine's reported latency is that plus the
@@ -480,6 +540,8 @@ int main(void)
 		cmocka_unit_test(convolver_vs_naive),
 		cmocka_unit_test(quantum_independence),
 		cmocka_unit_test(nan_recovery),
+		cmocka_unit_test(silence_after_programme),
+		cmocka_unit_test(limiter_drops_nonfinite),
 		cmocka_unit_test(upmix_latency),
 		cmocka_unit_test(headroom_keeps_limiter_idle),
 		cmocka_unit_test(plain_feed_vs_naive),

@@ -285,7 +285,12 @@ static void run_block(struct ss_engine *e, bool tap_upmix)
 		}
 		e->mix = m;
 	}
-	ss_limiter_process(&e->limiter, e->outs, e->n_out, B);
+	if (ss_limiter_process(&e->limiter, e->outs, e->n_out, B) > 0) {
+		/* something inside went non-finite: silence this block and start clean (as for NaN input) */
+		for (int o = 0; o < e->n_out; o++)
+			memset(e->outs[o], 0, sizeof(float) * (size_t)B);
+		ss_engine_reset(e);
+	}
 }
 
 static int process(struct ss_engine *e, const float *left, const float *right, float *const *out, int n_out,

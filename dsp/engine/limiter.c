@@ -2,6 +2,7 @@
 #include "limiter.h"
 
 #include <math.h>
+#include <stdbool.h>
 
 void ss_limiter_init(struct ss_limiter *l, float ceiling, double rate, double release_ms)
 {
@@ -11,15 +12,24 @@ void ss_limiter_init(struct ss_limiter *l, float ceiling, double rate, double re
 	l->min_gain = 1.0f;
 }
 
-void ss_limiter_process(struct ss_limiter *l, float *const *ch, int channels, int n)
+int ss_limiter_process(struct ss_limiter *l, float *const *ch, int channels, int n)
 {
+	int bad = 0;
 	float g = l->gain;
 	const float c = l->ceiling, rel = l->release;
 	for (int t = 0; t < n; t++) {
 		float peak = 0.0f;
+		bool finite = true;
 		for (int k = 0; k < channels; k++) {
 			float a = fabsf(ch[k][t]);
+			finite &= a <= 3.4e38f;   /* NaN fails every comparison */
 			peak = a > peak ? a : peak;
+		}
+		if (!finite) {
+			for (int k = 0; k < channels; k++)
+				ch[k][t] = 0.0f;
+			bad++;
+			continue;
 		}
 		g += (1.0f - g) * rel;
 		if (peak * g > c)
@@ -32,4 +42,5 @@ void ss_limiter_process(struct ss_limiter *l, float *const *ch, int channels, in
 		}
 	}
 	l->gain = g;
+	return bad;
 }

@@ -16,7 +16,9 @@ struct ss_limiter {
 
 void ss_limiter_init(struct ss_limiter *l, float ceiling, double rate, double release_ms);
 
-/** Limit `n` frames of `channels` planar channels in place. */
-void ss_limiter_process(struct ss_limiter *l, float *const *ch, int channels, int n);
+/** Limit `n` frames of `channels` planar channels in place. A frame holding NaN or Inf (which no clean design
+ *  produces, but nothing non-finite may ever reach a driver) is written as silence. Returns how many frames
+ *  were non-finite (0 normally). */
+int ss_limiter_process(struct ss_limiter *l, float *const *ch, int channels, int n);
 
 #endif

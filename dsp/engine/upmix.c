@@ -103,7 +103,9 @@ static void update_gains(struct ss_upmix *u, int band)
 {
 	const float pll = u->pll[band], prr = u->prr[band], plr = u->plr[band];
 	const float total = pll + prr;
-	if (!u->enabled || total <= 1e-20f) {
+	/* Below -120 dB per bin there is nothing to separate. The floor also keeps every product below well inside
+	 * float's normal range: with flush-to-zero on, pl * pr underflowing to 0 made det 0 and the gains NaN. */
+	if (!u->enabled || !(total > 1e-12f)) {
 		u->gain[band][0] = 1.0f;
 		u->gain[band][1] = 0.0f;
 		u->gain[band][2] = 0.0f;
