@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sndfile.h>
 
 void pwd_sleep(double s)
 {
@@ -298,80 +297,6 @@ bool pwd_file_contains(const char *path, const char *needle)
 		found = strstr(line, needle) != NULL;
 	fclose(f);
 	return found;
-}
-
-int wav_load(const char *path, struct wav *w)
-{
-	SF_INFO info = { 0 };
-	SNDFILE *f = sf_open(path, SFM_READ, &info);
-	memset(w, 0, sizeof(*w));
-	if (!f)
-		return -1;
-	w->rate = info.samplerate;
-	w->channels = info.channels;
-	w->frames = (long)info.frames;
-	w->data = malloc(sizeof(float) * (size_t)(w->frames > 0 ? w->frames : 1) * (size_t)w->channels);
-	w->frames = (long)sf_readf_float(f, w->data, info.frames);
-	sf_close(f);
-	return 0;
-}
-
-void wav_free(struct wav *w)
-{
-	free(w->data);
-	w->data = NULL;
-}
-
-static long onset(const struct wav *w)
-{
-	for (long t = 0; t < w->frames; t++)
-		for (int c = 0; c < w->channels; c++)
-			if (fabsf(w->data[t * w->channels + c]) > 1e-3f)
-				return t;
-	return -1;
-}
-
-long wav_compare(const struct wav *ref, const struct wav *rec, long from, double *max_diff, double *peak)
-{
-	long a = onset(ref), b = onset(rec);
-	*max_diff = INFINITY;
-	*peak = 0.0;
-	if (a < 0 || b < 0 || ref->channels != rec->channels)
-		return -1;
-	const int nc = ref->channels;
-	long best = -1;
-	double best_err = INFINITY;
-	for (long off = b - a - 256; off <= b - a + 256; off++) {
-		double err = 0.0;
-		long t0 = a > 0 ? a : 0;
-		for (long t = t0; t < t0 + 4800 && t < ref->frames; t++) {
-			long u = t + off;
-			if (u < 0 || u >= rec->frames)
-				continue;
-			for (int c = 0; c < nc; c++) {
-				double d = ref->data[t * nc + c] - rec->data[u * nc + c];
-				err += d * d;
-			}
-		}
-		if (err < best_err) {
-			best_err = err;
-			best = off;
-		}
-	}
-	double md = 0.0, pk = 0.0;
-	for (long t = from; t < ref->frames; t++) {
-		long u = t + best;
-		if (u < 0 || u >= rec->frames)
-			break;
-		for (int c = 0; c < nc; c++) {
-			double x = ref->data[t * nc + c], d = fabs(x - rec->data[u * nc + c]);
-			md = d > md ? d : md;
-			pk = fabs(x) > pk ? fabs(x) : pk;
-		}
-	}
-	*max_diff = md;
-	*peak = pk;
-	return best;
 }
 
 double wav_max_step(const struct wav *w, long from, long to)

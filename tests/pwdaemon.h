@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "signal_file.h"
+
 struct pwd {
 	char root[256];          /* temp dir: run/ state/ config/ and test files */
 	pid_t pipewire, wireplumber;
@@ -47,19 +49,6 @@ bool pwd_wait_output(const char *needle, double timeout, const char *fmt, ...) _
 bool pwd_file_contains(const char *path, const char *needle);
 void pwd_sleep(double s);
 
-/* A WAV file in memory: interleaved float frames. */
-struct wav {
-	int rate, channels;
-	long frames;
-	float *data;
-};
-int wav_load(const char *path, struct wav *w);
-void wav_free(struct wav *w);
-
-/* Align `rec` to `ref` by content (the first sample above -60 dBFS of the loudest channel, refined by least
- * squares over +-256 samples) and compare channel by channel over ref's length from `from` frames on.
- * Returns the offset of ref in rec (or -1 if no content) and fills the max abs difference and ref's peak. */
-long wav_compare(const struct wav *ref, const struct wav *rec, long from, double *max_diff, double *peak);
 /* Largest sample-to-sample step over all channels in frames [from, to). */
 double wav_max_step(const struct wav *w, long from, long to);
 /* RMS of (a[t] - b[t + offset]) over frames [from, to) of a, all channels. */

@@ -4,6 +4,7 @@
  *   soundstage profile --json P
  *   soundstage design [--json] P
  *   soundstage programme [--seconds S] [--rate R] OUT.wav
+ *   soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +19,7 @@
 #include "design/predict.h"
 #include "engine/engine.h"
 #include "profile.h"
+#include "signal_file.h"
 
 static void usage(FILE *f)
 {
@@ -25,7 +27,8 @@ static void usage(FILE *f)
 		"usage: soundstage render --profile P [--quantum N] [--tap upmix] [--set soundstage.NAME=VALUE]... IN.wav OUT.wav\n"
 		"       soundstage profile --json P\n"
 		"       soundstage design [--json] P\n"
-		"       soundstage programme [--seconds S] [--rate R] OUT.wav\n");
+		"       soundstage programme [--seconds S] [--rate R] OUT.wav\n"
+		"       soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR\n");
 }
 
 static int load_profile(const char *path, struct ss_profile *p)
@@ -543,6 +546,93 @@ static int cmd_programme(int argc, char **argv)
 	return 0;
 }
 
+/* ---- what reached the drivers: a device's raw capture, split per driver, levels, and a check ---- */
+
+static double level_dbfs(double x)
+{
+	return x > 1e-10 ? 20.0 * log10(x) : -200.0;
+}
+
+static int cmd_drivers(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "reference", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 } };
+	const char *profile = NULL, *reference = NULL;
+	long rate = 0;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:r:R:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': profile = optarg; break;
+		case 'R': reference = optarg; break;
+		case 'r': rate = strtol(optarg, NULL, 10); break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!profile || rate < 8000 || rate > 384000 || argc - optind != 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *in = argv[optind], *dir = argv[optind + 1];
+	struct ss_profile p;
+	if (load_profile(profile, &p) < 0)
+		return 1;
+	struct wav w;
+	if (wav_load_raw_f32(in, p.n_drivers, (int)rate, &w) < 0) {
+		fprintf(stderr, "soundstage drivers: %s: can't read raw float frames of %d channels\n", in, p.n_drivers);
+		return 1;
+	}
+	if (w.frames == 0) {
+		fprintf(stderr, "soundstage drivers: %s: no frames (nothing reached the device)\n", in);
+		wav_free(&w);
+		return 1;
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/drivers.wav", dir);
+	int res = wav_save(path, &w, -1);
+	printf("%-12s %-6s %10s %10s  %s\n", "driver", "chan", "rms dBFS", "peak dBFS", "file");
+	for (int d = 0; d < p.n_drivers && res == 0; d++) {
+		double acc = 0.0, peak = 0.0;
+		for (long t = 0; t < w.frames; t++) {
+			double x = w.data[t * w.channels + d];
+			acc += x * x;
+			peak = fabs(x) > peak ? fabs(x) : peak;
+		}
+		snprintf(path, sizeof(path), "%s/%d-%s.wav", dir, d + 1, p.drivers[d].name);
+		res = wav_save(path, &w, d);
+		printf("%-12s %-6s %10.1f %10.1f  %s\n", p.drivers[d].name, p.drivers[d].channel,
+				level_dbfs(sqrt(acc / (double)w.frames)), level_dbfs(peak), path);
+	}
+	if (res < 0) {
+		fprintf(stderr, "soundstage drivers: can't write %s\n", path);
+		wav_free(&w);
+		return 1;
+	}
+	printf("%ld frames (%.2f s at %ld Hz) in %s/drivers.wav\n", w.frames, (double)w.frames / (double)rate, rate,
+			dir);
+	if (reference) {
+		struct wav ref;
+		double max_diff, peak;
+		if (wav_load(reference, &ref) < 0 || ref.channels != w.channels) {
+			fprintf(stderr, "soundstage drivers: %s: can't read a %d-channel reference\n", reference, w.channels);
+			wav_free(&w);
+			return 1;
+		}
+		long off = wav_compare(&ref, &w, 0, &max_diff, &peak);
+		if (off < 0)
+			printf("against %s: no content to align\n", reference);
+		else
+			printf("against %s: starts at frame %ld, max |difference| %.2g (peak %.2f, %.0f dB below it)\n",
+					reference, off, max_diff, peak, level_dbfs(peak) - level_dbfs(max_diff));
+		wav_free(&ref);
+	}
+	wav_free(&w);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -555,6 +645,8 @@ int main(int argc, char **argv)
 		return cmd_profile(argc - 1, argv + 1);
 	if (strcmp(argv[1], "design") == 0)
 		return cmd_design(argc - 1, argv + 1);
+	if (strcmp(argv[1], "drivers") == 0)
+		return cmd_drivers(argc - 1, argv + 1);
 	if (strcmp(argv[1], "programme") == 0)
 		return cmd_programme(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

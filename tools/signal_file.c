@@ -1,0 +1,145 @@
+/* See signal_file.h. */
+#include "signal_file.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sndfile.h>
+
+int wav_load(const char *path, struct wav *w)
+{
+	SF_INFO info = { 0 };
+	SNDFILE *f = sf_open(path, SFM_READ, &info);
+	memset(w, 0, sizeof(*w));
+	if (!f)
+		return -1;
+	w->rate = info.samplerate;
+	w->channels = info.channels;
+	w->frames = (long)info.frames;
+	w->data = malloc(sizeof(float) * (size_t)(w->frames > 0 ? w->frames : 1) * (size_t)w->channels);
+	if (!w->data) {
+		sf_close(f);
+		memset(w, 0, sizeof(*w));
+		return -1;
+	}
+	w->frames = (long)sf_readf_float(f, w->data, info.frames);
+	sf_close(f);
+	return 0;
+}
+
+int wav_load_raw_f32(const char *path, int channels, int rate, struct wav *w)
+{
+	FILE *f = fopen(path, "rb");
+	long bytes;
+	memset(w, 0, sizeof(*w));
+	if (!f || channels < 1)
+		goto fail;
+	if (fseek(f, 0, SEEK_END) != 0 || (bytes = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+		goto fail;
+	w->rate = rate;
+	w->channels = channels;
+	w->frames = bytes / (4L * channels);
+	w->data = malloc(sizeof(float) * (size_t)(w->frames > 0 ? w->frames : 1) * (size_t)channels);
+	if (!w->data || fread(w->data, 4u * (size_t)channels, (size_t)w->frames, f) != (size_t)w->frames)
+		goto fail;
+	for (long i = 0; i < w->frames * channels; i++) {   /* the file is little-endian */
+		uint8_t *b = (uint8_t *)&w->data[i];
+		uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+		memcpy(&w->data[i], &u, 4);
+	}
+	fclose(f);
+	return 0;
+fail:
+	if (f)
+		fclose(f);
+	wav_free(w);
+	memset(w, 0, sizeof(*w));
+	return -1;
+}
+
+int wav_save(const char *path, const struct wav *w, int channel)
+{
+	int nc = channel < 0 ? w->channels : 1;
+	SF_INFO info = { .samplerate = w->rate, .channels = nc, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+	SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+	if (!f)
+		return -1;
+	sf_count_t done;
+	if (channel < 0) {
+		done = sf_writef_float(f, w->data, w->frames);
+	} else {
+		float *mono = malloc(sizeof(float) * (size_t)(w->frames > 0 ? w->frames : 1));
+		if (!mono) {
+			sf_close(f);
+			return -1;
+		}
+		for (long t = 0; t < w->frames; t++)
+			mono[t] = w->data[t * w->channels + channel];
+		done = sf_writef_float(f, mono, w->frames);
+		free(mono);
+	}
+	sf_close(f);
+	return done == w->frames ? 0 : -1;
+}
+
+void wav_free(struct wav *w)
+{
+	free(w->data);
+	w->data = NULL;
+}
+
+long wav_onset(const struct wav *w)
+{
+	for (long t = 0; t < w->frames; t++)
+		for (int c = 0; c < w->channels; c++)
+			if (fabsf(w->data[t * w->channels + c]) > 1e-3f)
+				return t;
+	return -1;
+}
+
+long wav_compare(const struct wav *ref, const struct wav *rec, long from, double *max_diff, double *peak)
+{
+	long a = wav_onset(ref), b = wav_onset(rec);
+	*max_diff = INFINITY;
+	*peak = 0.0;
+	if (a < 0 || b < 0 || ref->channels != rec->channels)
+		return -1;
+	const int nc = ref->channels;
+	long best = -1;
+	double best_err = INFINITY;
+	for (long off = b - a - 256; off <= b - a + 256; off++) {
+		double err = 0.0;
+		long t0 = a > 0 ? a : 0;
+		for (long t = t0; t < t0 + 4800 && t < ref->frames; t++) {
+			long u = t + off;
+			if (u < 0 || u >= rec->frames)
+				continue;
+			for (int c = 0; c < nc; c++) {
+				double d = ref->data[t * nc + c] - rec->data[u * nc + c];
+				err += d * d;
+			}
+		}
+		if (err < best_err) {
+			best_err = err;
+			best = off;
+		}
+	}
+	double md = 0.0, pk = 0.0;
+	for (long t = from; t < ref->frames; t++) {
+		long u = t + best;
+		if (u < 0 || u >= rec->frames)
+			break;
+		for (int c = 0; c < nc; c++) {
+			double x = ref->data[t * nc + c], d = fabs(x - rec->data[u * nc + c]);
+			md = d > md ? d : md;
+			pk = fabs(x) > pk ? fabs(x) : pk;
+		}
+	}
+	*max_diff = md;
+	*peak = pk;
+	return best;
+}
+
