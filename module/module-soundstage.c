@@ -8,7 +8,9 @@
  *                      target.object, playback.props, or the profile's output.target).
  *
  * Module arguments:
- *   profile = PATH            the speaker profile (required)
+ *   profile = PATH | NAME     the speaker profile (required): a path, or a name looked up as NAME.conf in
+ *                             $SOUNDSTAGE_PROFILE_PATH (colon-separated), /etc/soundstage/profiles and
+ *                             <datadir>/soundstage/profiles (how WirePlumber's soundstage.rules name them)
  *   target.object = NAME      the device to play into (overrides the profile's output.target)
  *   capture.props = { ... }   extra properties of soundstage.sink
  *   playback.props = { ... }  extra properties of soundstage.output
@@ -61,7 +63,7 @@ static const struct spa_dict_item module_props[] = {
 	{ PW_KEY_MODULE_AUTHOR, "The Soundstage developers" },
 	{ PW_KEY_MODULE_DESCRIPTION, "Spatial audio for driver arrays: upmix, virtualizer, crosstalk cancellation, "
 		"centre beamformer" },
-	{ PW_KEY_MODULE_USAGE, "profile=<path to a speaker profile> "
+	{ PW_KEY_MODULE_USAGE, "profile=<path or name of a speaker profile> "
 		"( target.object=<node.name of the multichannel device> ) "
 		"( capture.props=<properties of soundstage.sink> ) "
 		"( playback.props=<properties of soundstage.output> )" },
@@ -858,6 +860,33 @@ static void copy_props(struct impl *impl, struct pw_properties *props, const cha
 	}
 }
 
+/* `profile` is a path (it has a '/') or a name: NAME.conf in the profile directories, first found wins. */
+static int resolve_profile(const char *profile, char *path, size_t size)
+{
+	char dirs[4096], *dir, *save = NULL;
+	const char *env = getenv("SOUNDSTAGE_PROFILE_PATH");
+
+	if (strchr(profile, '/') != NULL) {
+		snprintf(path, size, "%s", profile);
+		return 0;
+	}
+	if (profile[0] == '\0' || strstr(profile, "..") != NULL) {
+		pw_log_error("profile '%s': expected a path or a profile name", profile);
+		return -EINVAL;
+	}
+	snprintf(dirs, sizeof(dirs), "%s%s%s", env ? env : "", env ? ":" : "", SS_PROFILE_DIRS);
+	for (dir = strtok_r(dirs, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
+		if (dir[0] == '\0')
+			continue;
+		snprintf(path, size, "%s/%s.conf", dir, profile);
+		if (access(path, R_OK) == 0)
+			return 0;
+	}
+	pw_log_error("profile '%s': no %s.conf in %s%s%s", profile, profile, env ? env : "", env ? ":" : "",
+			SS_PROFILE_DIRS);
+	return -ENOENT;
+}
+
 static void set_default(struct pw_properties *p, const char *key, const char *value)
 {
 	if (pw_properties_get(p, key) == NULL)
@@ -921,7 +950,8 @@ int pipewire__module_init(struct pw_impl_module *module, const char *args)
 		pw_log_error("missing argument: profile = <path to a speaker profile>");
 		goto error;
 	}
-	snprintf(impl->profile_path, sizeof(impl->profile_path), "%s", str);
+	if ((res = resolve_profile(str, impl->profile_path, sizeof(impl->profile_path))) < 0)
+		goto error;
 	if ((res = ss_profile_load(&impl->profile, impl->profile_path, &err)) < 0 ||
 			(res = ss_profile_validate(&impl->profile, &err)) < 0) {
 		pw_log_error("%s", err.msg);
