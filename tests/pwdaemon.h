@@ -56,4 +56,17 @@ double wav_rms_diff(const struct wav *a, const struct wav *b, long offset, long 
 /* Longest run of frames where every channel is exactly zero, in [from, to). */
 long wav_longest_silence(const struct wav *w, long from, long to);
 
+/* Xrun counts (pw-top's ERR column) of the measuring clients (nodes named play and rec) and of Soundstage's own
+ * nodes (soundstage.*). */
+struct pwd_xruns {
+	int clients, ours;
+};
+void pwd_xruns(int *clients, int *ours);
+/* pwd_xruns into a struct pwd_xruns (`arg`), as a callback run during a measurement. */
+void pwd_count_xruns(struct pwd *d, void *arg);
+/* When the graph xruns (the measuring clients, separate processes, or the whole machine stalling), samples are
+ * dropped before or after Soundstage and a comparison says nothing about its output: a mismatch then returns
+ * true (the caller skips, counts printed). A mismatch without xruns returns false (the caller fails). */
+bool pwd_measurement_spoiled(const struct pwd_xruns *x, bool mismatch);
+
 #endif

@@ -134,52 +134,6 @@ static int process_latency(void)
 	return atoi(p + 4);
 }
 
-/* Xrun counts (pw-top's ERR) of the measuring clients (play, rec) and of Soundstage's own two nodes. */
-static void xruns(int *clients, int *ours)
-{
-	char out[8192], *save = NULL;
-	*clients = *ours = 0;
-	pwd_capture(out, sizeof(out), "pw-top -b -n 2 2>/dev/null");
-	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *tok[16], *s2 = NULL;
-		int n = 0;
-		for (char *t = strtok_r(line, " \t", &s2); t && n < 16; t = strtok_r(NULL, " \t", &s2))
-			tok[n++] = t;
-		if (n < 10 || strcmp(tok[0], "S") == 0)
-			continue;
-		int err = atoi(tok[8]);
-		const char *name = tok[n - 1];
-		if (strcmp(name, "play") == 0 || strcmp(name, "rec") == 0)
-			*clients += err;
-		else if (strncmp(name, "soundstage.", 11) == 0)
-			*ours += err;
-	}
-}
-
-struct xrun_count {
-	int clients, ours;
-};
-
-static void count_xruns(struct pwd *d, void *arg)
-{
-	struct xrun_count *x = arg;
-	xruns(&x->clients, &x->ours);
-}
-
-/* When the graph xruns (the measuring clients pw-play and pw-record, separate processes, or the whole machine
- * stalling), samples are dropped before or after Soundstage and the comparison says nothing about its output:
- * a mismatch then skips the test with the counts printed. A mismatch without xruns fails. */
-static bool measurement_spoiled(const struct xrun_count *x, bool mismatch)
-{
-	print_message("  xruns: measuring clients %d, soundstage nodes %d\n", x->clients, x->ours);
-	if (mismatch && x->clients + x->ours > 0) {
-		/* a stalled machine (this one is a shared VM) drops cycles; that is a speed figure, not a verdict */
-		print_message("  SKIPPED: the graph xrun during the measurement; no verdict on Soundstage's output\n");
-		return true;
-	}
-	return false;
-}
-
 static void render_match(bool wp, int quantum, bool alsa)
 {
 	struct pwd d;
@@ -198,8 +152,8 @@ static void render_match(bool wp, int quantum, bool alsa)
 	if (wp) /* the policy makes soundstage.sink the default sink */
 		assert_true(pwd_wait_output("soundstage.sink", 5.0,
 				"pw-metadata 0 default.audio.sink 2>/dev/null"));
-	struct xrun_count xr;
-	play_and_record(&d, in, rec, 48000, wp, count_xruns, &xr, 0.2); /* pw-top samples for ~1 s */
+	struct pwd_xruns xr;
+	play_and_record(&d, in, rec, 48000, wp, pwd_count_xruns, &xr, 0.2); /* pw-top samples for ~1 s */
 	int pl = process_latency();
 	pwd_stop(&d);
 
@@ -208,17 +162,7 @@ static void render_match(bool wp, int quantum, bool alsa)
 	assert_int_equal(wav_load(ref, &a), 0);
 	if (alsa) {
 		/* the raw file holds exactly what reached "the hardware": interleaved F32LE, 5 channels */
-		FILE *f = fopen(raw, "rb");
-		assert_non_null(f);
-		fseek(f, 0, SEEK_END);
-		long bytes = ftell(f);
-		fseek(f, 0, SEEK_SET);
-		b.rate = 48000;
-		b.channels = 5;
-		b.frames = bytes / (long)(5 * sizeof(float));
-		b.data = malloc((size_t)bytes + 4);
-		assert_int_equal(fread(b.data, 1, (size_t)bytes, f), (size_t)bytes);
-		fclose(f);
+		assert_int_equal(wav_load_raw_f32(raw, 5, 48000, &b), 0);
 	} else {
 		assert_int_equal(wav_load(rec, &b), 0);
 	}
@@ -227,7 +171,7 @@ static void render_match(bool wp, int quantum, bool alsa)
 			"engine %d\n", wp ? "WirePlumber" : "no session manager", quantum, alsa ? ", ALSA file PCM" : "",
 			off, md, pk, pl, latency);
 	assert_int_equal(pl, latency);
-	if (measurement_spoiled(&xr, md > 1e-4)) {
+	if (pwd_measurement_spoiled(&xr, md > 1e-4)) {
 		wav_free(&a);
 		wav_free(&b);
 		pwd_cleanup(&d);
@@ -258,9 +202,11 @@ static void set_enabled(struct pwd *d, void *arg)
 static void toggle_both(struct pwd *d, void *arg)
 {
 	set_enabled(d, "false");
-	count_xruns(d, arg);
 	pwd_sleep(1.0);
 	set_enabled(d, "true");
+	/* counted after both switches (the counters are cumulative; pw-play is still playing for ~1 s) */
+	pwd_sleep(0.5);
+	pwd_count_xruns(d, arg);
 }
 
 
@@ -282,7 +228,7 @@ static void enabled_toggle(void **state)
 	fragment(frag, sizeof(frag), profile, 48000, false, NULL);
 	assert_int_equal(pwd_start(&d, frag, 256, 48000, false), 0);
 	assert_true(pwd_wait_node("soundstage.sink", 5.0));
-	struct xrun_count xr;
+	struct pwd_xruns xr;
 	play_and_record(&d, in, rec, 48000, false, toggle_both, &xr, 1.1);
 	pwd_stop(&d);
 
@@ -312,7 +258,7 @@ static void enabled_toggle(void **state)
 	double step = wav_max_step(&c, o, o + end), step_on = wav_max_step(&a, 0, end), step_off = wav_max_step(&b, 0, end);
 	print_message("toggle: %d windows processed, %d plain (%d..%d ms), %d crossfading; max step %.4f (renders' own "
 			"%.4f / %.4f)\n", n_on, n_off, first_off, last_off, n_mixed, step, step_on, step_off);
-	if (measurement_spoiled(&xr, !(n_off >= 5 && n_on >= 10 && n_mixed <= 4))) {
+	if (pwd_measurement_spoiled(&xr, !(n_off >= 5 && n_on >= 10 && n_mixed <= 4))) {
 		wav_free(&a);
 		wav_free(&b);
 		wav_free(&c);
@@ -364,8 +310,8 @@ static void follows_graph_rate(void **state)
 		print_message("graph at %d Hz: waiting for design %d to go live: %s\n", rates[i], i + 2,
 				ok ? "seen" : "NOT seen");
 		assert_true(ok);
-		struct xrun_count xr;
-		play_and_record(&d, in, rec, rates[i], false, count_xruns, &xr, 0.2);
+		struct pwd_xruns xr;
+		play_and_record(&d, in, rec, rates[i], false, pwd_count_xruns, &xr, 0.2);
 		struct wav a, b;
 		double md, pk;
 		assert_int_equal(wav_load(ref, &a), 0);
@@ -373,7 +319,7 @@ static void follows_graph_rate(void **state)
 		long off = wav_compare(&a, &b, 0, &md, &pk);
 		print_message("%d Hz: offset %ld, max |rec - render| %.3g (peak %.3f), ProcessLatency %d\n", rates[i], off,
 				md, pk, process_latency());
-		if (measurement_spoiled(&xr, !(off >= 0 && pk > 0.05 && md <= 1e-4))) {
+		if (pwd_measurement_spoiled(&xr, !(off >= 0 && pk > 0.05 && md <= 1e-4))) {
 			wav_free(&a);
 			wav_free(&b);
 			pwd_stop(&d);
@@ -392,7 +338,7 @@ static void follows_graph_rate(void **state)
 struct reload {
 	char profile[512], good[512], broken[512];
 	bool error_seen, error_cleared, redesigned;
-	struct xrun_count xr;
+	struct pwd_xruns xr;
 	char error_text[1024];
 };
 
@@ -405,7 +351,7 @@ static void edit_during_playback(struct pwd *d, void *arg)
 {
 	struct reload *r = arg;
 	char out[16384], needle[600];
-	count_xruns(d, &r->xr);
+	pwd_count_xruns(d, &r->xr);
 	copy_file(r->broken, r->profile);
 	snprintf(needle, sizeof(needle), "soundstage.profile.error = \"%s:", r->profile);
 	r->error_seen = pwd_wait_output(needle, 3.0, "pw-cli info soundstage.sink");
@@ -460,7 +406,7 @@ static void hot_reload(void **state)
 	assert_true(first >= 0);
 	long gap = wav_longest_silence(&w, first, first + (long)(3.8 * 48000));
 	print_message("hot reload: longest all-zero run during the programme: %ld samples\n", gap);
-	if (measurement_spoiled(&r.xr, gap >= 8)) {
+	if (pwd_measurement_spoiled(&r.xr, gap >= 8)) {
 		wav_free(&w);
 		pwd_cleanup(&d);
 		skip();

@@ -1,0 +1,409 @@
+/* The WirePlumber policy end to end, each test in its own private PipeWire + WirePlumber running the shipped
+ * config/wireplumber fragment and script, with a fake speaker: a real ALSA PCM node (api.alsa.pcm.sink writing
+ * raw frames to a file) made by tests/fake_alsa_device, whose properties a shipped rule matches. Killing that
+ * process is the unplug.
+ *   - a matching device appears: Soundstage starts with the rule's profile, plays into it, is the default sink,
+ *     the raw device is hidden from applications, and what reaches its file equals `soundstage render`;
+ *   - volume and mute on the Soundstage sink: software volume (the file scales by exactly the set volume), the
+ *     raw device's own volume stays pinned, mute gives silence (and never NaN);
+ *   - unplugged during playback: Soundstage goes, the default and the playing stream move to the other sink,
+ *     nothing crashes; plugged again: Soundstage is back and default;
+ *   - a device no rule matches: no Soundstage, its properties and visibility untouched;
+ *   - bad rules (a misspelt key, a profile that does not exist): a log line naming the rule, the device stays a
+ *     plain sink that plays;
+ *   - two matching devices: one Soundstage each;
+ *   - tools/demo (the main job) runs to completion with a short programme. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pwdaemon.h"
+
+#define STUDIO_CARD "Soundstage Virtual Array (studio-5)"
+/* Where the fake devices write: short, because PipeWire 1.4.2's ALSA node keeps api.alsa.path in 64 bytes
+ * ("file:FILE=<path>,FORMAT=raw" longer than 63 characters fails to open with a misleading "usage" error). */
+static char raw_dir[] = "/tmp/ssXXXXXX";
+#define BAR_CARD "Soundstage Virtual Array (soundbar-4)"
+
+/* Private PipeWire (with a plain stereo null sink "fallback", priority below Soundstage's) and WirePlumber with
+ * the shipped policy; profile names resolve to the source tree's profiles. `extra_rules`: another WirePlumber
+ * fragment (NULL for none). */
+static void start(struct pwd *d, const char *name, const char *extra_rules)
+{
+	char path[600];
+	pwd_init(d, name);
+	strcpy(raw_dir, "/tmp/ssXXXXXX");
+	assert_non_null(mkdtemp(raw_dir));
+	setenv("SOUNDSTAGE_PROFILE_PATH", PROFILE_DIR, 1);
+	assert_int_equal(pwd_sh("cp '%s/wireplumber/wireplumber.conf.d/50-soundstage.conf' "
+			"'%s/config/wireplumber/wireplumber.conf.d/' && cp -r '%s/wireplumber/scripts/soundstage' "
+			"'%s/data/wireplumber/scripts/'", CONFIG_DIR, d->root, CONFIG_DIR, d->root), 0);
+	if (extra_rules) {
+		snprintf(path, sizeof(path), "%s/config/wireplumber/wireplumber.conf.d/60-test-rules.conf", d->root);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(extra_rules, f);
+		fclose(f);
+	}
+	const char *frag =
+		"context.objects = [\n"
+		"  { factory = adapter args = { factory.name = support.null-audio-sink node.name = fallback\n"
+		"    node.description = \"Fallback\" media.class = Audio/Sink audio.channels = 2 audio.position = [ FL FR ]\n"
+		"    priority.session = 1000 object.linger = true } }\n"
+		"]\n";
+	assert_int_equal(pwd_start(d, frag, 256, 48000, true), 0);
+	assert_true(pwd_wait_output("fallback", 5.0, "pw-metadata 0 default.audio.sink 2>/dev/null"));
+}
+
+/* Plug a fake speaker: an ALSA PCM sink named `node` with alsa.card_name = `card`, writing to raw_dir/node.raw. */
+static pid_t plug(struct pwd *d, const char *node, const char *card, int channels)
+{
+	char pos[128] = "";
+	for (int c = 0; c < channels; c++)
+		snprintf(pos + strlen(pos), sizeof(pos) - strlen(pos), "AUX%d ", c);
+	return pwd_spawn("exec '%s' '{ node.name = %s node.description = \"Array %s\" "
+			"api.alsa.path = \"file:FILE=%s/%s.raw,FORMAT=raw\" audio.format = F32LE audio.rate = 48000 "
+			"audio.channels = %d audio.position = [ %s] alsa.card_name = \"%s\" "
+			"session.suspend-timeout-seconds = 0 }' > '%s/%s.out' 2>&1",
+			FAKE_DEVICE, node, node, raw_dir, node, channels, pos, card, d->root, node);
+}
+
+static void unplug(pid_t device)
+{
+	pwd_interrupt(device);
+}
+
+static bool default_is(const char *name, double timeout)
+{
+	char needle[256];
+	snprintf(needle, sizeof(needle), "\"name\":\"%s\"", name);
+	return pwd_wait_output(needle, timeout, "pw-metadata 0 default.audio.sink 2>/dev/null");
+}
+
+static void programme(struct pwd *d, const char *path, double seconds)
+{
+	assert_int_equal(pwd_sh("'%s' programme --seconds %g '%s'", SOUNDSTAGE_EXE, seconds, path), 0);
+}
+
+static void render(const char *profile, const char *in, const char *out)
+{
+	assert_int_equal(pwd_sh("'%s' render --profile '%s/%s.conf' '%s' '%s' > /dev/null", SOUNDSTAGE_EXE,
+			PROFILE_DIR, profile, in, out), 0);
+}
+
+/* Compare a device's raw file with a render scaled by `gain`; returns the max difference (or skips when the graph
+ * xrun and it does not match). */
+static double device_vs_render(struct pwd *d, const char *node, int channels, const char *ref_path, double gain,
+		const struct pwd_xruns *xr)
+{
+	char raw[600];
+	struct wav ref, rec;
+	double md, pk;
+	snprintf(raw, sizeof(raw), "%s/%s.raw", raw_dir, node);
+	assert_int_equal(wav_load(ref_path, &ref), 0);
+	assert_int_equal(wav_load_raw_f32(raw, channels, 48000, &rec), 0);
+	for (long i = 0; i < ref.frames * ref.channels; i++)
+		ref.data[i] *= (float)gain;
+	long off = wav_compare(&ref, &rec, 0, &md, &pk);
+	print_message("  %s: offset %ld, max |device - render x %.4g| %.3g (render peak %.3f)\n", node, off, gain, md, pk);
+	wav_free(&ref);
+	wav_free(&rec);
+	if (pwd_measurement_spoiled(xr, !(md <= 1e-4))) {
+		pwd_stop(d);
+		pwd_cleanup(d);
+		skip();
+	}
+	assert_true(off >= 0);
+	return md;
+}
+
+static void play_default(struct pwd *d, const char *file)
+{
+	pid_t p = pwd_spawn("exec pw-play -P '{ node.name = play }' '%s'", file);
+	assert_int_equal(pwd_wait_timeout(p, 20.0), 0);
+	pwd_sleep(0.3);
+}
+
+static void teardown_common(void)
+{
+	pwd_kill_all();
+	if (raw_dir[7] != 'X' && !getenv("SOUNDSTAGE_KEEP_TEST_DIRS"))
+		pwd_sh("rm -rf '%s'", raw_dir);
+}
+
+static int teardown(void **state)
+{
+	teardown_common();
+	return 0;
+}
+
+/* A matching device appears: Soundstage with the rule's profile, linked to it, the default sink, the raw device
+ * hidden; played audio reaches the device's file exactly as rendered offline. */
+static void matching_device(void **state)
+{
+	struct pwd d;
+	char in[600], ref[600], out[8192];
+	start(&d, "policy-match", NULL);
+	pid_t dev = plug(&d, "array", STUDIO_CARD, 5);
+	assert_true(pwd_wait_node("soundstage.sink.array", 10.0));
+	assert_true(default_is("soundstage.sink.array", 5.0));
+	assert_true(pwd_wait_output("soundstage.output.array:output_AUX4", 5.0, "pw-link -l"));
+	/* hidden: applications (this pw-cli) do not see the raw node; WirePlumber linked to it */
+	pwd_capture(out, sizeof(out), "pw-cli ls Node");
+	assert_null(strstr(out, "node.name = \"array\""));
+	assert_true(pwd_file_contains(d.wp_log, "starting Soundstage with profile 'studio-5'"));
+
+	snprintf(in, sizeof(in), "%s/programme.wav", d.root);
+	snprintf(ref, sizeof(ref), "%s/ref.wav", d.root);
+	programme(&d, in, 2.0);
+	render("studio-5", in, ref);
+	struct pwd_xruns xr;
+	play_default(&d, in);
+	pwd_count_xruns(&d, &xr);
+	double md = device_vs_render(&d, "array", 5, ref, 1.0, &xr);
+	assert_true(md <= 1e-4);
+	unplug(dev);
+	pwd_stop(&d);
+	pwd_cleanup(&d);
+}
+
+/* wpctl's volume is cubic: set-volume 0.5 is a linear gain of 0.125 on soundstage.sink, applied in software before
+ * the filter (the file equals the render x 0.125); the raw device's volume stays at the rule's 1.0; mute gives
+ * exact silence, finite. */
+static void volume_and_mute(void **state)
+{
+	struct pwd d;
+	char in[600], ref[600];
+	start(&d, "policy-volume", NULL);
+	pid_t dev = plug(&d, "array", STUDIO_CARD, 5);
+	assert_true(default_is("soundstage.sink.array", 10.0));
+	snprintf(in, sizeof(in), "%s/programme.wav", d.root);
+	snprintf(ref, sizeof(ref), "%s/ref.wav", d.root);
+	programme(&d, in, 1.5);
+	render("studio-5", in, ref);
+
+	/* set before anything played (the sink's converter has no format yet: the module re-applies it when one is
+	 * set; without that PipeWire 1.4.2 drops it and the first playback is loud) */
+	assert_int_equal(pwd_sh("wpctl set-volume @DEFAULT_AUDIO_SINK@ 0.5"), 0);
+	pwd_sleep(0.3);
+	struct pwd_xruns xr;
+	play_default(&d, in);
+	pwd_count_xruns(&d, &xr);
+	double md = device_vs_render(&d, "array", 5, ref, 0.125, &xr);
+	assert_true(md <= 1e-4);
+	assert_true(pwd_wait_output("\"channelVolumes\": [ 0.125000, 0.125000 ]", 5.0, "pw-dump soundstage.sink.array"));
+
+	/* (the raw device is hidden from this client; that the file is exactly render x 0.125 shows its own volume
+	 * stage is at the rule's 1.0) */
+
+	assert_true(pwd_wait_output("[MUTED]", 5.0,
+			"wpctl set-mute @DEFAULT_AUDIO_SINK@ 1 && sleep 0.2 && wpctl get-volume @DEFAULT_AUDIO_SINK@"));
+	pwd_sh("truncate -s 0 '%s/array.raw'", raw_dir);
+	play_default(&d, in);
+	struct wav rec;
+	char raw[600];
+	snprintf(raw, sizeof(raw), "%s/array.raw", raw_dir);
+	assert_int_equal(wav_load_raw_f32(raw, 5, 48000, &rec), 0);
+	long nonfinite = 0, nonzero = 0, first = -1, last = -1;
+	double peak = 0.0;
+	for (long i = 0; i < rec.frames * rec.channels; i++) {
+		nonfinite += !isfinite(rec.data[i]);
+		if (rec.data[i] != 0.0f) {
+			nonzero++;
+			last = i / rec.channels;
+			first = first < 0 ? last : first;
+			peak = fmax(peak, fabs(rec.data[i]));
+		}
+	}
+	print_message("  muted: %ld frames reached the device, %ld non-zero samples (frames %ld..%ld, peak %.3g), "
+			"%ld non-finite\n", rec.frames, nonzero, first, last, peak, nonfinite);
+	assert_true(rec.frames > 48000);
+	assert_int_equal(nonfinite, 0);
+	/* muted: silence, except that PipeWire 1.4.2's converter (re-configured when the suspended sink starts
+	 * again) lets its first ~60 ms through at a low level before the mute holds (seen: 11 quanta of 256, peak
+	 * -54 dBFS); anything longer or louder fails */
+	assert_true(nonzero == 0 || (last - first < 4800 && peak < 0.01));
+	wav_free(&rec);
+	unplug(dev);
+	pwd_stop(&d);
+	pwd_cleanup(&d);
+}
+
+/* Unplugged while playing: Soundstage goes, the default moves to the fallback sink, the playing stream follows it
+ * and finishes; PipeWire and WirePlumber live on. Plugged again: Soundstage is back and the default. */
+static void unplug_and_replug(void **state)
+{
+	struct pwd d;
+	char in[600];
+	start(&d, "policy-unplug", NULL);
+	pid_t dev = plug(&d, "array", STUDIO_CARD, 5);
+	assert_true(default_is("soundstage.sink.array", 10.0));
+	snprintf(in, sizeof(in), "%s/programme.wav", d.root);
+	programme(&d, in, 4.0);
+	pid_t p = pwd_spawn("exec pw-play -P '{ node.name = play }' '%s'", in);
+	assert_true(pwd_wait_output("play:output_FR\n  |-> soundstage.sink.array:playback_FR", 5.0, "pw-link -l"));
+	pwd_sleep(1.0);
+	unplug(dev);
+	assert_true(default_is("fallback", 5.0));
+	assert_true(pwd_wait_output("play:output_FR\n  |-> fallback:playback_FR", 5.0, "pw-link -l"));
+	char out[4096];
+	pwd_capture(out, sizeof(out), "pw-cli ls Node | grep -c soundstage || true");
+	assert_int_equal(atoi(out), 0);
+	assert_int_equal(pwd_wait_timeout(p, 20.0), 0);   /* the programme played to its end, on the fallback */
+	assert_int_equal(pwd_sh("pw-cli info 0 > /dev/null"), 0);
+	assert_true(pwd_file_contains(d.wp_log, "array went away: stopping soundstage.sink.array"));
+
+	dev = plug(&d, "array", STUDIO_CARD, 5);
+	assert_true(pwd_wait_node("soundstage.sink.array", 10.0));
+	assert_true(default_is("soundstage.sink.array", 5.0));
+	unplug(dev);
+	pwd_stop(&d);
+	pwd_cleanup(&d);
+}
+
+/* A device no rule matches: no Soundstage; visible to applications; its properties exactly as created. */
+static void non_matching_device(void **state)
+{
+	struct pwd d;
+	char out[16384];
+	start(&d, "policy-nomatch", NULL);
+	pid_t dev = plug(&d, "other", "Some USB Audio Interface", 4);
+	assert_true(pwd_wait_node("other", 5.0));
+	pwd_sleep(1.5);   /* long enough for the policy to have acted, were it going to */
+	pwd_capture(out, sizeof(out), "pw-cli ls Node");
+	assert_null(strstr(out, "soundstage"));
+	pwd_capture(out, sizeof(out), "pw-dump other");
+	assert_non_null(strstr(out, "\"alsa.card_name\": \"Some USB Audio Interface\""));
+	assert_null(strstr(out, "soundstage"));
+	assert_null(strstr(out, "\"priority.session\""));   /* nobody set one */
+	assert_non_null(strstr(out, "\"channelVolumes\": [ 1.000000, 1.000000, 1.000000, 1.000000 ]"));
+	assert_false(pwd_file_contains(d.wp_log, "starting Soundstage"));
+	unplug(dev);
+	pwd_stop(&d);
+	pwd_cleanup(&d);
+}
+
+/* Bad rules: a misspelt key, and a profile name that does not exist. Each gets a log line naming its rule; the
+ * devices stay plain sinks that play (the audio reaches their files). */
+static void bad_rules(void **state)
+{
+	struct pwd d;
+	char in[600], raw[600];
+	start(&d, "policy-bad", "soundstage.rules = [\n"
+		"  { matches = [ { alsa.card_name = \"Typo Speaker\" } ]\n"
+		"    actions = { update-props = { soundstage.model = \"Typo speaker\" soundstage.profle = studio-5 } } }\n"
+		"  { matches = [ { alsa.card_name = \"Missing Profile Speaker\" } ]\n"
+		"    actions = { update-props = { soundstage.model = \"Missing profile speaker\"\n"
+		"                                 soundstage.profile = studo-5 } } }\n"
+		"]\n");
+	assert_true(pwd_wait_output("soundstage.rules", 5.0, "cat '%s'", d.wp_log));
+	pid_t a = plug(&d, "typo", "Typo Speaker", 2);
+	pid_t b = plug(&d, "missing", "Missing Profile Speaker", 2);
+	assert_true(pwd_wait_node("typo", 5.0));
+	assert_true(pwd_wait_node("missing", 5.0));
+	assert_true(pwd_wait_output("Soundstage did not start for missing", 10.0, "cat '%s'", d.wp_log));
+	char log[600];
+	snprintf(log, sizeof(log), "%s", d.wp_log);
+	assert_true(pwd_file_contains(log, "soundstage.rules[3] (\"Typo speaker\"): unknown key 'soundstage.profle' "
+			"(expected one of:"));
+	assert_true(pwd_file_contains(log, "profile 'studo-5': no studo-5.conf in"));
+	assert_true(pwd_file_contains(log, "soundstage.rules[4] (\"Missing profile speaker\"): Soundstage did not "
+			"start for missing"));
+	char out[8192];
+	pwd_capture(out, sizeof(out), "pw-cli ls Node");
+	assert_null(strstr(out, "soundstage"));
+	/* plain sinks that play: stereo to each, the file gets it */
+	snprintf(in, sizeof(in), "%s/programme.wav", d.root);
+	programme(&d, in, 1.0);
+	const char *nodes[2] = { "typo", "missing" };
+	for (int i = 0; i < 2; i++) {
+		pid_t p = pwd_spawn("exec pw-play --target %s -P '{ node.name = play node.dont-fallback = true }' '%s'",
+				nodes[i], in);
+		assert_int_equal(pwd_wait_timeout(p, 20.0), 0);
+		pwd_sleep(0.3);
+		struct wav ref, rec;
+		double md, pk;
+		snprintf(raw, sizeof(raw), "%s/%s.raw", raw_dir, nodes[i]);
+		assert_int_equal(wav_load(in, &ref), 0);
+		assert_int_equal(wav_load_raw_f32(raw, 2, 48000, &rec), 0);
+		long off = wav_compare(&ref, &rec, 0, &md, &pk);
+		print_message("  %s (plain sink): offset %ld, max |device - programme| %.3g\n", nodes[i], off, md);
+		assert_true(off >= 0 && md <= 1e-4);
+		wav_free(&ref);
+		wav_free(&rec);
+	}
+	unplug(a);
+	unplug(b);
+	pwd_stop(&d);
+	pwd_cleanup(&d);
+}
+
+/* Two matching devices: one Soundstage each, with each rule's profile, each playing into its own device. */
+static void two_devices(void **state)
+{
+	struct pwd d;
+	char out[8192];
+	start(&d, "policy-two", NULL);
+	pid_t a = plug(&d, "studio", STUDIO_CARD, 5);
+	pid_t b = plug(&d, "bar", BAR_CARD, 4);
+	assert_true(pwd_wait_node("soundstage.sink.studio", 10.0));
+	assert_true(pwd_wait_node("soundstage.sink.bar", 10.0));
+	assert_true(pwd_wait_output("soundstage.output.studio:output_AUX4\n  |-> studio:playback_AUX4", 5.0,
+			"pw-link -l"));
+	assert_true(pwd_wait_output("soundstage.output.bar:output_AUX3\n  |-> bar:playback_AUX3", 5.0, "pw-link -l"));
+	pwd_capture(out, sizeof(out), "pw-link -l");
+	assert_null(strstr(out, "soundstage.output.studio:output_AUX0\n  |-> bar"));
+	assert_true(pwd_file_contains(d.wp_log, "starting Soundstage with profile 'soundbar-4'"));
+	unplug(a);
+	assert_true(pwd_wait_output("soundstage.sink.bar", 5.0, "pw-metadata 0 default.audio.sink 2>/dev/null"));
+	unplug(b);
+	pwd_stop(&d);
+	pwd_cleanup(&d);
+}
+
+/* The main job, as README's first command runs it, with a short programme and this build. */
+static void demo_runs(void **state)
+{
+	char dir[] = "/tmp/soundstage-demo-XXXXXX", out[16384];
+	assert_non_null(mkdtemp(dir));
+	int r = pwd_capture(out, sizeof(out), "sh '%s/tools/demo' --build '%s' --seconds 2 --out '%s' 2>&1",
+			SOURCE_DIR, BUILD_DIR, dir);
+	print_message("%s", out);
+	assert_int_equal(r, 0);
+	assert_non_null(strstr(out, "default sink: soundstage.sink."));
+	assert_non_null(strstr(out, "max |difference|"));
+	char path[600];
+	snprintf(path, sizeof(path), "%s/drivers.wav", dir);
+	struct wav w;
+	assert_int_equal(wav_load(path, &w), 0);
+	assert_int_equal(w.channels, 5);
+	assert_true(w.frames > 48000);
+	wav_free(&w);
+	snprintf(path, sizeof(path), "%s/design.txt", dir);
+	assert_true(pwd_file_contains(path, "studio-5"));
+	pwd_sh("rm -rf '%s'", dir);
+}
+
+int main(void)
+{
+	const char *filter = getenv("SOUNDSTAGE_TEST_FILTER");
+	if (filter)
+		cmocka_set_test_filter(filter);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(matching_device, teardown),
+		cmocka_unit_test_teardown(volume_and_mute, teardown),
+		cmocka_unit_test_teardown(unplug_and_replug, teardown),
+		cmocka_unit_test_teardown(non_matching_device, teardown),
+		cmocka_unit_test_teardown(bad_rules, teardown),
+		cmocka_unit_test_teardown(two_devices, teardown),
+		cmocka_unit_test_teardown(demo_runs, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
