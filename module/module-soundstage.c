@@ -93,6 +93,10 @@ struct design_job {
 };
 
 struct impl {
+	/* The last volume/mute Props set on soundstage.sink (a copy), re-applied whenever its format is set: the
+	 * sink's converter drops volumes set before its first format (PipeWire 1.4.2, filter-chain sinks too), so a
+	 * volume chosen before anything played would otherwise be lost and the first playback loud. */
+	struct spa_pod *volume_props;
 	struct pw_context *context;
 	struct pw_loop *main_loop;
 	struct pw_impl_module *module;
@@ -664,6 +668,34 @@ static void io_changed(void *data, uint32_t id, void *area, uint32_t size)
 		impl->position = area;
 }
 
+/* Keep a copy of the volume, channel volumes and mute of a Props param (see struct impl's volume_props). */
+static void remember_volume(struct impl *impl, const struct spa_pod *param)
+{
+	const struct spa_pod_object *obj = (const struct spa_pod_object *)param;
+	const struct spa_pod_prop *prop;
+	uint8_t buffer[1024];
+	struct spa_pod_builder b;
+	struct spa_pod_frame f;
+	bool any = false;
+
+	if (!spa_pod_is_object_type(param, SPA_TYPE_OBJECT_Props))
+		return;
+	spa_pod_builder_init(&b, buffer, sizeof(buffer));
+	spa_pod_builder_push_object(&b, &f, SPA_TYPE_OBJECT_Props, SPA_PARAM_Props);
+	SPA_POD_OBJECT_FOREACH(obj, prop) {
+		if (prop->key != SPA_PROP_volume && prop->key != SPA_PROP_mute && prop->key != SPA_PROP_channelVolumes)
+			continue;
+		spa_pod_builder_prop(&b, prop->key, 0);
+		spa_pod_builder_primitive(&b, &prop->value);
+		any = true;
+	}
+	struct spa_pod *pod = spa_pod_builder_pop(&b, &f);
+	if (!any || pod == NULL)
+		return;
+	free(impl->volume_props);
+	impl->volume_props = spa_pod_copy(pod);
+}
+
 static void param_changed(void *data, uint32_t id, const struct spa_pod *param, bool capture)
 {
 	struct impl *impl = data;
@@ -674,11 +706,15 @@ static void param_changed(void *data, uint32_t id, const struct spa_pod *param, 
 			spa_zero(info);
 			if (spa_format_audio_raw_parse(param, &info) >= 0)
 				rate_changed(impl, info.rate);
+			if (capture && impl->volume_props != NULL)
+				pw_stream_set_param(impl->capture, SPA_PARAM_Props, impl->volume_props);
 		}
 		break;
 	case SPA_PARAM_Props:
-		if (capture && param != NULL)
+		if (capture && param != NULL) {
 			parse_props(impl, param);
+			remember_volume(impl, param);
+		}
 		break;
 	case SPA_PARAM_Latency:
 		param_latency_changed(impl, param);
@@ -803,6 +839,7 @@ static const struct pw_proxy_events core_proxy_events = {
 
 static void impl_destroy(struct impl *impl)
 {
+	free(impl->volume_props);
 	if (impl->capture)
 		pw_stream_set_active(impl->capture, false);
 	if (impl->playback)
