@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmac.h"
 #include "fft.h"
 
 struct ss_convolver {
@@ -14,6 +15,7 @@ struct ss_convolver {
 	float *xre, *xim;      /* [n_in][parts][stride] ring */
 	float *window;         /* [n_in][2 block]: previous block, current block */
 	float *tmp;            /* [2 block] */
+	ss_cmac_fn cmac;       /* chosen at creation (ss_cmac_select) */
 };
 
 void ss_convolver_free(struct ss_convolver *c)
@@ -49,6 +51,7 @@ struct ss_convolver *ss_convolver_new(int n_in, int n_out, int block, int taps, 
 	c->parts = (taps + block - 1) / block;
 	c->bins = block + 1;
 	c->stride = (c->bins + 15) & ~15;
+	c->cmac = ss_cmac_kernel(ss_cmac_select());
 	c->fft = ss_fft_new(2 * block);
 	size_t hsz = (size_t)n_in * n_out * c->parts * c->stride;
 	size_t xsz = (size_t)n_in * c->parts * c->stride;
@@ -112,10 +115,7 @@ void ss_convolver_render(struct ss_convolver *c, float *const *out)
 				const float *restrict xi = c->xim + ((size_t)i * P + slot) * S;
 				const float *restrict hr = hr0 + (size_t)p * S;
 				const float *restrict hi = hi0 + (size_t)p * S;
-				for (int k = 0; k < nb; k++) {
-					ar[k] += xr[k] * hr[k] - xi[k] * hi[k];
-					ai[k] += xr[k] * hi[k] + xi[k] * hr[k];
-				}
+				c->cmac(ar, ai, xr, xi, hr, hi, nb);
 			}
 		}
 		memcpy(out[o], ss_fft_inverse_run(c->fft) + B, sizeof(float) * (size_t)B);
