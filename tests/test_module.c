@@ -351,7 +351,6 @@ static void edit_during_playback(struct pwd *d, void *arg)
 {
 	struct reload *r = arg;
 	char out[16384], needle[600];
-	pwd_count_xruns(d, &r->xr);
 	copy_file(r->broken, r->profile);
 	snprintf(needle, sizeof(needle), "soundstage.profile.error = \"%s:", r->profile);
 	r->error_seen = pwd_wait_output(needle, 3.0, "pw-cli info soundstage.sink");
@@ -361,6 +360,7 @@ static void edit_during_playback(struct pwd *d, void *arg)
 	r->error_cleared = pwd_wait_output("soundstage.profile.error = \"\"", 3.0, "pw-cli info soundstage.sink");
 	/* the first design was at load; the fixed profile's design is the second to go live */
 	r->redesigned = pwd_wait_output("soundstage.designs = \"2\"", 5.0, "pw-cli info soundstage.sink");
+	pwd_count_xruns(d, &r->xr);   /* after the edits: the counters are cumulative */
 }
 
 /* Hot reload during playback: good -> broken -> good. The broken edit shows its FILE:LINE:COL error on the

@@ -19,8 +19,8 @@ static const char *const good_driver =
 
 static void load_reference(void **state)
 {
-	const char *names[] = { "stereo-pair", "compact-pair", "studio-5", "soundbar-4" };
-	for (size_t i = 0; i < 4; i++) {
+	const char *names[] = { "stereo-pair", "compact-pair", "studio-5", "soundbar-4", "array-16" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char path[512];
 		struct ss_profile p;
 		struct ss_error err;

@@ -13,86 +13,149 @@
 #define SS_NEON 1
 #endif
 
-static void cmac_c(float *restrict ar, float *restrict ai, const float *restrict xr, const float *restrict xi,
-		const float *restrict hr, const float *restrict hi, int n)
+#define C SS_CMAC_CHUNK
+
+static void sum_c(float *restrict acc, const float *restrict x0, const float *restrict h0, int count, int groups,
+		int xs, int hs)
 {
-	for (int k = 0; k < n; k++) {
-		ar[k] += xr[k] * hr[k] - xi[k] * hi[k];
-		ai[k] += xr[k] * hi[k] + xi[k] * hr[k];
+	float r[C], i[C];
+	memcpy(r, acc, sizeof(r));
+	memcpy(i, acc + C, sizeof(i));
+	for (int g = 0; g < groups; g++) {
+		const float *x = x0 + (size_t)g * xs * 2 * C, *h = h0 + (size_t)g * hs * 2 * C;
+		for (int p = 0; p < count; p++, x += 2 * C, h += 2 * C)
+			for (int k = 0; k < C; k++) {
+				r[k] += x[k] * h[k] - x[C + k] * h[C + k];
+				i[k] += x[k] * h[C + k] + x[C + k] * h[k];
+			}
 	}
+	memcpy(acc, r, sizeof(r));
+	memcpy(acc + C, i, sizeof(i));
 }
 
 #ifdef SS_X86
 __attribute__((target("sse2")))
-static void cmac_sse2(float *restrict ar, float *restrict ai, const float *restrict xr, const float *restrict xi,
-		const float *restrict hr, const float *restrict hi, int n)
+static void sum_sse2(float *restrict acc, const float *restrict x0, const float *restrict h0, int count, int groups,
+		int xs, int hs)
 {
-	int k = 0;
-	for (; k + 4 <= n; k += 4) {
-		__m128 a = _mm_loadu_ps(xr + k), b = _mm_loadu_ps(xi + k);
-		__m128 c = _mm_loadu_ps(hr + k), d = _mm_loadu_ps(hi + k);
-		__m128 re = _mm_sub_ps(_mm_mul_ps(a, c), _mm_mul_ps(b, d));
-		__m128 im = _mm_add_ps(_mm_mul_ps(a, d), _mm_mul_ps(b, c));
-		_mm_storeu_ps(ar + k, _mm_add_ps(_mm_loadu_ps(ar + k), re));
-		_mm_storeu_ps(ai + k, _mm_add_ps(_mm_loadu_ps(ai + k), im));
+	__m128 r[4], i[4];
+	for (int v = 0; v < 4; v++) {
+		r[v] = _mm_loadu_ps(acc + 4 * v);
+		i[v] = _mm_loadu_ps(acc + C + 4 * v);
 	}
-	cmac_c(ar + k, ai + k, xr + k, xi + k, hr + k, hi + k, n - k);
+	for (int g = 0; g < groups; g++) {
+		const float *x = x0 + (size_t)g * xs * 2 * C, *h = h0 + (size_t)g * hs * 2 * C;
+		for (int p = 0; p < count; p++, x += 2 * C, h += 2 * C)
+			for (int v = 0; v < 4; v++) {
+				__m128 a = _mm_loadu_ps(x + 4 * v), b = _mm_loadu_ps(x + C + 4 * v);
+				__m128 c = _mm_loadu_ps(h + 4 * v), d = _mm_loadu_ps(h + C + 4 * v);
+				r[v] = _mm_add_ps(r[v], _mm_sub_ps(_mm_mul_ps(a, c), _mm_mul_ps(b, d)));
+				i[v] = _mm_add_ps(i[v], _mm_add_ps(_mm_mul_ps(a, d), _mm_mul_ps(b, c)));
+			}
+	}
+	for (int v = 0; v < 4; v++) {
+		_mm_storeu_ps(acc + 4 * v, r[v]);
+		_mm_storeu_ps(acc + C + 4 * v, i[v]);
+	}
 }
 
+/* Real and imaginary sums split in two chains each: eight independent FMA chains, not FMA-latency bound. */
 __attribute__((target("avx2,fma")))
-static void cmac_avx2(float *restrict ar, float *restrict ai, const float *restrict xr, const float *restrict xi,
-		const float *restrict hr, const float *restrict hi, int n)
+static void sum_avx2(float *restrict acc, const float *restrict x0, const float *restrict h0, int count, int groups,
+		int xs, int hs)
 {
-	int k = 0;
-	for (; k + 8 <= n; k += 8) {
-		__m256 a = _mm256_loadu_ps(xr + k), b = _mm256_loadu_ps(xi + k);
-		__m256 c = _mm256_loadu_ps(hr + k), d = _mm256_loadu_ps(hi + k);
-		__m256 re = _mm256_fnmadd_ps(b, d, _mm256_fmadd_ps(a, c, _mm256_loadu_ps(ar + k)));
-		__m256 im = _mm256_fmadd_ps(b, c, _mm256_fmadd_ps(a, d, _mm256_loadu_ps(ai + k)));
-		_mm256_storeu_ps(ar + k, re);
-		_mm256_storeu_ps(ai + k, im);
+	__m256 r0 = _mm256_loadu_ps(acc), r1 = _mm256_loadu_ps(acc + 8);
+	__m256 i0 = _mm256_loadu_ps(acc + C), i1 = _mm256_loadu_ps(acc + C + 8);
+	__m256 r0b = _mm256_setzero_ps(), r1b = _mm256_setzero_ps(), i0b = _mm256_setzero_ps(), i1b = _mm256_setzero_ps();
+	for (int g = 0; g < groups; g++) {
+		const float *x = x0 + (size_t)g * xs * 2 * C, *h = h0 + (size_t)g * hs * 2 * C;
+		for (int p = 0; p < count; p++, x += 2 * C, h += 2 * C) {
+			__m256 a = _mm256_loadu_ps(x), b = _mm256_loadu_ps(x + C);
+			__m256 c = _mm256_loadu_ps(h), d = _mm256_loadu_ps(h + C);
+			r0 = _mm256_fmadd_ps(a, c, r0);
+			r0b = _mm256_fnmadd_ps(b, d, r0b);
+			i0 = _mm256_fmadd_ps(a, d, i0);
+			i0b = _mm256_fmadd_ps(b, c, i0b);
+			a = _mm256_loadu_ps(x + 8);
+			b = _mm256_loadu_ps(x + C + 8);
+			c = _mm256_loadu_ps(h + 8);
+			d = _mm256_loadu_ps(h + C + 8);
+			r1 = _mm256_fmadd_ps(a, c, r1);
+			r1b = _mm256_fnmadd_ps(b, d, r1b);
+			i1 = _mm256_fmadd_ps(a, d, i1);
+			i1b = _mm256_fmadd_ps(b, c, i1b);
+		}
 	}
-	cmac_c(ar + k, ai + k, xr + k, xi + k, hr + k, hi + k, n - k);
+	_mm256_storeu_ps(acc, _mm256_add_ps(r0, r0b));
+	_mm256_storeu_ps(acc + 8, _mm256_add_ps(r1, r1b));
+	_mm256_storeu_ps(acc + C, _mm256_add_ps(i0, i0b));
+	_mm256_storeu_ps(acc + C + 8, _mm256_add_ps(i1, i1b));
 }
 
+/* One chunk is one vector: two products per step into separate chains (eight in all). */
 __attribute__((target("avx512f")))
-static void cmac_avx512(float *restrict ar, float *restrict ai, const float *restrict xr, const float *restrict xi,
-		const float *restrict hr, const float *restrict hi, int n)
+static void sum_avx512(float *restrict acc, const float *restrict x0, const float *restrict h0, int count,
+		int groups, int xs, int hs)
 {
-	int k = 0;
-	for (; k + 16 <= n; k += 16) {
-		__m512 a = _mm512_loadu_ps(xr + k), b = _mm512_loadu_ps(xi + k);
-		__m512 c = _mm512_loadu_ps(hr + k), d = _mm512_loadu_ps(hi + k);
-		__m512 re = _mm512_fnmadd_ps(b, d, _mm512_fmadd_ps(a, c, _mm512_loadu_ps(ar + k)));
-		__m512 im = _mm512_fmadd_ps(b, c, _mm512_fmadd_ps(a, d, _mm512_loadu_ps(ai + k)));
-		_mm512_storeu_ps(ar + k, re);
-		_mm512_storeu_ps(ai + k, im);
+	__m512 r = _mm512_loadu_ps(acc), i = _mm512_loadu_ps(acc + C);
+	__m512 rb = _mm512_setzero_ps(), ib = _mm512_setzero_ps();
+	__m512 r2 = _mm512_setzero_ps(), rb2 = _mm512_setzero_ps(), i2 = _mm512_setzero_ps(), ib2 = _mm512_setzero_ps();
+	for (int g = 0; g < groups; g++) {
+		const float *x = x0 + (size_t)g * xs * 2 * C, *h = h0 + (size_t)g * hs * 2 * C;
+		int p = 0;
+		for (; p + 2 <= count; p += 2, x += 4 * C, h += 4 * C) {
+			__m512 a = _mm512_loadu_ps(x), b = _mm512_loadu_ps(x + C);
+			__m512 c = _mm512_loadu_ps(h), d = _mm512_loadu_ps(h + C);
+			r = _mm512_fmadd_ps(a, c, r);
+			rb = _mm512_fnmadd_ps(b, d, rb);
+			i = _mm512_fmadd_ps(a, d, i);
+			ib = _mm512_fmadd_ps(b, c, ib);
+			a = _mm512_loadu_ps(x + 2 * C);
+			b = _mm512_loadu_ps(x + 3 * C);
+			c = _mm512_loadu_ps(h + 2 * C);
+			d = _mm512_loadu_ps(h + 3 * C);
+			r2 = _mm512_fmadd_ps(a, c, r2);
+			rb2 = _mm512_fnmadd_ps(b, d, rb2);
+			i2 = _mm512_fmadd_ps(a, d, i2);
+			ib2 = _mm512_fmadd_ps(b, c, ib2);
+		}
+		if (p < count) {
+			__m512 a = _mm512_loadu_ps(x), b = _mm512_loadu_ps(x + C);
+			__m512 c = _mm512_loadu_ps(h), d = _mm512_loadu_ps(h + C);
+			r = _mm512_fmadd_ps(a, c, r);
+			rb = _mm512_fnmadd_ps(b, d, rb);
+			i = _mm512_fmadd_ps(a, d, i);
+			ib = _mm512_fmadd_ps(b, c, ib);
+		}
 	}
-	if (k < n) {   /* the tail in one masked step */
-		__mmask16 m = (__mmask16)((1u << (n - k)) - 1u);
-		__m512 a = _mm512_maskz_loadu_ps(m, xr + k), b = _mm512_maskz_loadu_ps(m, xi + k);
-		__m512 c = _mm512_maskz_loadu_ps(m, hr + k), d = _mm512_maskz_loadu_ps(m, hi + k);
-		__m512 re = _mm512_fnmadd_ps(b, d, _mm512_fmadd_ps(a, c, _mm512_maskz_loadu_ps(m, ar + k)));
-		__m512 im = _mm512_fmadd_ps(b, c, _mm512_fmadd_ps(a, d, _mm512_maskz_loadu_ps(m, ai + k)));
-		_mm512_mask_storeu_ps(ar + k, m, re);
-		_mm512_mask_storeu_ps(ai + k, m, im);
-	}
+	_mm512_storeu_ps(acc, _mm512_add_ps(_mm512_add_ps(r, rb), _mm512_add_ps(r2, rb2)));
+	_mm512_storeu_ps(acc + C, _mm512_add_ps(_mm512_add_ps(i, ib), _mm512_add_ps(i2, ib2)));
 }
 #endif
 
 #ifdef SS_NEON
-static void cmac_neon(float *restrict ar, float *restrict ai, const float *restrict xr, const float *restrict xi,
-		const float *restrict hr, const float *restrict hi, int n)
+static void sum_neon(float *restrict acc, const float *restrict x0, const float *restrict h0, int count, int groups,
+		int xs, int hs)
 {
-	int k = 0;
-	for (; k + 4 <= n; k += 4) {
-		float32x4_t a = vld1q_f32(xr + k), b = vld1q_f32(xi + k), c = vld1q_f32(hr + k), d = vld1q_f32(hi + k);
-		float32x4_t re = vfmsq_f32(vfmaq_f32(vld1q_f32(ar + k), a, c), b, d);
-		float32x4_t im = vfmaq_f32(vfmaq_f32(vld1q_f32(ai + k), a, d), b, c);
-		vst1q_f32(ar + k, re);
-		vst1q_f32(ai + k, im);
+	float32x4_t r[4], i[4];
+	for (int v = 0; v < 4; v++) {
+		r[v] = vld1q_f32(acc + 4 * v);
+		i[v] = vld1q_f32(acc + C + 4 * v);
 	}
-	cmac_c(ar + k, ai + k, xr + k, xi + k, hr + k, hi + k, n - k);
+	for (int g = 0; g < groups; g++) {
+		const float *x = x0 + (size_t)g * xs * 2 * C, *h = h0 + (size_t)g * hs * 2 * C;
+		for (int p = 0; p < count; p++, x += 2 * C, h += 2 * C)
+			for (int v = 0; v < 4; v++) {
+				float32x4_t a = vld1q_f32(x + 4 * v), b = vld1q_f32(x + C + 4 * v);
+				float32x4_t c = vld1q_f32(h + 4 * v), d = vld1q_f32(h + C + 4 * v);
+				r[v] = vfmsq_f32(vfmaq_f32(r[v], a, c), b, d);
+				i[v] = vfmaq_f32(vfmaq_f32(i[v], a, d), b, c);
+			}
+	}
+	for (int v = 0; v < 4; v++) {
+		vst1q_f32(acc + 4 * v, r[v]);
+		vst1q_f32(acc + C + 4 * v, i[v]);
+	}
 }
 #endif
 
@@ -107,18 +170,18 @@ ss_cmac_fn ss_cmac_kernel(enum ss_cmac_kind kind)
 {
 	switch (kind) {
 	case SS_CMAC_C:
-		return cmac_c;
+		return sum_c;
 #ifdef SS_X86
 	case SS_CMAC_SSE2:
-		return __builtin_cpu_supports("sse2") ? cmac_sse2 : NULL;
+		return __builtin_cpu_supports("sse2") ? sum_sse2 : NULL;
 	case SS_CMAC_AVX2:
-		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? cmac_avx2 : NULL;
+		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? sum_avx2 : NULL;
 	case SS_CMAC_AVX512:
-		return __builtin_cpu_supports("avx512f") ? cmac_avx512 : NULL;
+		return __builtin_cpu_supports("avx512f") ? sum_avx512 : NULL;
 #endif
 #ifdef SS_NEON
 	case SS_CMAC_NEON:
-		return cmac_neon;
+		return sum_neon;
 #endif
 	default:
 		return NULL;

@@ -1,19 +1,25 @@
-/* Soundstage: complex multiply-accumulate over split (re, im) arrays, the convolver's inner loop, with SIMD
- * kernels chosen at run time.
+/* Soundstage: sums of complex products, the convolver's inner loop, with SIMD kernels chosen at run time.
  *
- *   acc[k] += x[k] * h[k]   for k in [0, n), complex, as ar/ai += (xr + i xi)(hr + i hi)
+ * Data come in "chunks" of SS_CMAC_CHUNK complex bins stored as SS_CMAC_CHUNK real parts then SS_CMAC_CHUNK
+ * imaginary parts (2 x 16 floats). A kernel adds `groups` runs of `count` products of consecutive chunks:
  *
- * Kernels: plain C (always), SSE2, AVX2+FMA, AVX-512F (x86-64), NEON (AArch64); any alignment, any n >= 0.
- * The FMA kernels round differently from the C one (by a few ulp of the accumulator). Choosing a kernel
- * (ss_cmac_select) reads the CPU's features and SOUNDSTAGE_SIMD, at design time; calling one is real-time safe.
+ *   acc += sum over g < groups, p < count of x[g * xs + p] * h[g * hs + p]   (complex, bin by bin; indices in
+ *                                                                            chunks)
+ *
+ * so both operands stream through memory in order and the accumulator stays in registers (the convolver lays its
+ * spectra out as [chunk][input][partition] for this: one call per output and chunk). Kernels: plain C (always), SSE2, AVX2+FMA, AVX-512F
+ * (x86-64), NEON (AArch64); any alignment of x, h and acc. FMA kernels round a little differently from the C one.
+ * Choosing (ss_cmac_select) reads the CPU's features and SOUNDSTAGE_SIMD, at design time; calling a kernel is
+ * real-time safe.
  */
 #ifndef SS_CMAC_H
 #define SS_CMAC_H
 
-#include <stdbool.h>
+#define SS_CMAC_CHUNK 16
 
-typedef void (*ss_cmac_fn)(float *restrict ar, float *restrict ai, const float *restrict xr,
-		const float *restrict xi, const float *restrict hr, const float *restrict hi, int n);
+/* acc[2 * SS_CMAC_CHUNK] (read and written); x, h: groups runs of count chunks, xs and hs chunks apart. */
+typedef void (*ss_cmac_fn)(float *restrict acc, const float *restrict x, const float *restrict h, int count,
+		int groups, int xs, int hs);
 
 enum ss_cmac_kind { SS_CMAC_C, SS_CMAC_SSE2, SS_CMAC_AVX2, SS_CMAC_AVX512, SS_CMAC_NEON, SS_CMAC_N };
 

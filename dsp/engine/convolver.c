@@ -1,43 +1,59 @@
-/* Soundstage: partitioned FIR matrix convolution. */
+/* Soundstage: FIR matrix convolution in two partition sizes (see convolver.h).
+ *
+ * Head: taps [0, M block) in blocks of `block` (UPOLS). Tail: taps [M block, taps) in blocks of L = M block. With
+ * the engine's one block of output delay, the tail's output for tail block j (input blocks jM .. jM+M-1) is first
+ * needed at block (j+1)M, one block after its input is complete, so: the tail block is transformed when its last
+ * block arrives (phase M-1), entered into the tail's delay line at the next block (phase 0), and its outputs are
+ * computed at the first render after that (normally phase 0) and consumed a block-slice per block. Work per block
+ * is then: the head every block, the tail's forward transforms at phase M-1 and its multiply-adds and inverse
+ * transforms at phase 0.
+ */
 #include "convolver.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmac.h"
 #include "fft.h"
+#include "upols.h"
+
+#define TAIL_BLOCKS 4   /* M: tail block = 4 engine blocks */
 
 struct ss_convolver {
-	int n_in, n_out, block, parts, bins, stride; /* stride: bins rounded up to 16 floats */
-	int pos;               /* FDL slot of the newest input spectrum */
-	struct ss_fft *fft;
-	float *hre, *him;      /* [n_in][n_out][parts][stride] */
-	float *xre, *xim;      /* [n_in][parts][stride] ring */
-	float *window;         /* [n_in][2 block]: previous block, current block */
-	float *tmp;            /* [2 block] */
-	ss_cmac_fn cmac;       /* chosen at creation (ss_cmac_select) */
+	int n_in, n_out, block, M;  /* M = 0: the head alone (short filters) */
+	int phase;                  /* phase of the block the next push brings, 0 .. M-1 */
+	int cur;                    /* phase of the newest pushed block */
+	struct ss_upols *head, *tail;
+	float *tail_in;             /* [n_in][M block]: the tail block being collected */
+	float *tail_out;            /* [n_out][M block]: the tail's outputs for the current cycle */
+	bool staged;                /* a tail block transformed, to enter the delay line at the next phase 0 */
+	bool tail_ready;            /* tail_out holds the current cycle's outputs */
 };
 
 void ss_convolver_free(struct ss_convolver *c)
 {
 	if (!c)
 		return;
-	ss_fft_free(c->fft);
-	ss_fft_free_buf(c->hre);
-	ss_fft_free_buf(c->him);
-	ss_fft_free_buf(c->xre);
-	ss_fft_free_buf(c->xim);
-	ss_fft_free_buf(c->window);
-	ss_fft_free_buf(c->tmp);
+	ss_upols_free(c->head);
+	ss_upols_free(c->tail);
+	ss_fft_free_buf(c->tail_in);
+	ss_fft_free_buf(c->tail_out);
 	free(c);
 }
 
 void ss_convolver_reset(struct ss_convolver *c)
 {
-	memset(c->xre, 0, sizeof(float) * (size_t)c->n_in * c->parts * c->stride);
-	memset(c->xim, 0, sizeof(float) * (size_t)c->n_in * c->parts * c->stride);
-	memset(c->window, 0, sizeof(float) * (size_t)c->n_in * 2 * c->block);
-	c->pos = 0;
+	ss_upols_reset(c->head);
+	if (c->M) {
+		const size_t L = (size_t)c->M * c->block;
+		ss_upols_reset(c->tail);
+		memset(c->tail_in, 0, sizeof(float) * (size_t)c->n_in * L);
+		memset(c->tail_out, 0, sizeof(float) * (size_t)c->n_out * L);
+	}
+	c->phase = 0;
+	c->cur = 0;
+	c->staged = false;
+	c->tail_ready = true;   /* nothing entered yet: the tail's output is silence */
 }
 
 struct ss_convolver *ss_convolver_new(int n_in, int n_out, int block, int taps, const float *fir)
@@ -48,36 +64,34 @@ struct ss_convolver *ss_convolver_new(int n_in, int n_out, int block, int taps, 
 	c->n_in = n_in;
 	c->n_out = n_out;
 	c->block = block;
-	c->parts = (taps + block - 1) / block;
-	c->bins = block + 1;
-	c->stride = (c->bins + 15) & ~15;
-	c->cmac = ss_cmac_kernel(ss_cmac_select());
-	c->fft = ss_fft_new(2 * block);
-	size_t hsz = (size_t)n_in * n_out * c->parts * c->stride;
-	size_t xsz = (size_t)n_in * c->parts * c->stride;
-	c->hre = ss_fft_alloc(hsz);
-	c->him = ss_fft_alloc(hsz);
-	c->xre = ss_fft_alloc(xsz);
-	c->xim = ss_fft_alloc(xsz);
-	c->window = ss_fft_alloc((size_t)n_in * 2 * block);
-	c->tmp = ss_fft_alloc((size_t)2 * block);
-	if (!c->fft || !c->hre || !c->him || !c->xre || !c->xim || !c->window || !c->tmp) {
+	c->M = taps > 2 * TAIL_BLOCKS * block ? TAIL_BLOCKS : 0;
+	if (c->M == 0) {
+		c->head = ss_upols_new(n_in, n_out, block, taps, fir);
+		if (!c->head) {
+			ss_convolver_free(c);
+			return NULL;
+		}
+		ss_convolver_reset(c);
+		return c;
+	}
+	const int L = c->M * block, head_taps = L, tail_taps = taps - L;
+	float *hf = malloc(sizeof(float) * (size_t)n_in * n_out * head_taps);
+	float *tf = malloc(sizeof(float) * (size_t)n_in * n_out * tail_taps);
+	if (hf && tf) {
+		for (int k = 0; k < n_in * n_out; k++) {
+			memcpy(hf + (size_t)k * head_taps, fir + (size_t)k * taps, sizeof(float) * (size_t)head_taps);
+			memcpy(tf + (size_t)k * tail_taps, fir + (size_t)k * taps + head_taps, sizeof(float) * (size_t)tail_taps);
+		}
+		c->head = ss_upols_new(n_in, n_out, block, head_taps, hf);
+		c->tail = ss_upols_new(n_in, n_out, L, tail_taps, tf);
+	}
+	free(hf);
+	free(tf);
+	c->tail_in = ss_fft_alloc((size_t)n_in * L);
+	c->tail_out = ss_fft_alloc((size_t)n_out * L);
+	if (!c->head || !c->tail || !c->tail_in || !c->tail_out) {
 		ss_convolver_free(c);
 		return NULL;
-	}
-	/* partition spectra: each partition zero-padded to 2 block; the 1/(2 block) of the inverse folded in */
-	const float scale = 1.0f / (float)(2 * block);
-	for (int i = 0; i < n_in; i++) {
-		for (int o = 0; o < n_out; o++) {
-			const float *h = fir + ((size_t)i * n_out + o) * taps;
-			for (int p = 0; p < c->parts; p++) {
-				memset(c->tmp, 0, sizeof(float) * 2 * (size_t)block);
-				for (int t = 0; t < block && p * block + t < taps; t++)
-					c->tmp[t] = h[p * block + t] * scale;
-				size_t off = (((size_t)i * n_out + o) * c->parts + p) * c->stride;
-				ss_fft_forward(c->fft, c->tmp, c->hre + off, c->him + off);
-			}
-		}
 	}
 	ss_convolver_reset(c);
 	return c;
@@ -85,40 +99,48 @@ struct ss_convolver *ss_convolver_new(int n_in, int n_out, int block, int taps, 
 
 void ss_convolver_push(struct ss_convolver *c, const float *const *in)
 {
-	const int B = c->block, P = c->parts, S = c->stride;
-	c->pos = c->pos == 0 ? P - 1 : c->pos - 1;
-	for (int i = 0; i < c->n_in; i++) {
-		float *w = c->window + (size_t)i * 2 * B;
-		memcpy(w, w + B, sizeof(float) * (size_t)B);
-		memcpy(w + B, in[i], sizeof(float) * (size_t)B);
-		size_t off = ((size_t)i * P + c->pos) * S;
-		ss_fft_forward(c->fft, w, c->xre + off, c->xim + off);
+	const int B = c->block;
+	ss_upols_push(c->head, in);
+	if (c->M == 0)
+		return;
+	const int L = c->M * B;
+	if (c->phase == 0 && c->staged) {
+		ss_upols_commit(c->tail);
+		c->staged = false;
+		c->tail_ready = false;
 	}
+	for (int i = 0; i < c->n_in; i++)
+		memcpy(c->tail_in + (size_t)i * L + (size_t)c->phase * B, in[i], sizeof(float) * (size_t)B);
+	if (c->phase == c->M - 1) {
+		const float *ins[SS_CONVOLVER_MAX_IO];
+		for (int i = 0; i < c->n_in; i++)
+			ins[i] = c->tail_in + (size_t)i * L;
+		ss_upols_transform(c->tail, ins);
+		c->staged = true;
+	}
+	c->cur = c->phase;
+	c->phase = c->phase + 1 == c->M ? 0 : c->phase + 1;
 }
 
 void ss_convolver_render(struct ss_convolver *c, float *const *out)
 {
-	const int B = c->block, P = c->parts, S = c->stride, nb = c->bins;
+	const int B = c->block;
+	ss_upols_render(c->head, out);
+	if (c->M == 0)
+		return;
+	const int L = c->M * B;
+	if (!c->tail_ready) {
+		float *outs[SS_CONVOLVER_MAX_IO];
+		for (int o = 0; o < c->n_out; o++)
+			outs[o] = c->tail_out + (size_t)o * L;
+		ss_upols_render(c->tail, outs);
+		c->tail_ready = true;
+	}
 	for (int o = 0; o < c->n_out; o++) {
-		float *ar, *ai;
-		ss_fft_inverse_input(c->fft, &ar, &ai);
-		memset(ar, 0, sizeof(float) * (size_t)nb);
-		memset(ai, 0, sizeof(float) * (size_t)nb);
-		for (int i = 0; i < c->n_in; i++) {
-			const float *hr0 = c->hre + ((size_t)i * c->n_out + o) * P * S;
-			const float *hi0 = c->him + ((size_t)i * c->n_out + o) * P * S;
-			for (int p = 0; p < P; p++) {
-				int slot = c->pos + p;
-				if (slot >= P)
-					slot -= P;
-				const float *restrict xr = c->xre + ((size_t)i * P + slot) * S;
-				const float *restrict xi = c->xim + ((size_t)i * P + slot) * S;
-				const float *restrict hr = hr0 + (size_t)p * S;
-				const float *restrict hi = hi0 + (size_t)p * S;
-				c->cmac(ar, ai, xr, xi, hr, hi, nb);
-			}
-		}
-		memcpy(out[o], ss_fft_inverse_run(c->fft) + B, sizeof(float) * (size_t)B);
+		const float *t = c->tail_out + (size_t)o * L + (size_t)c->cur * B;
+		float *y = out[o];
+		for (int k = 0; k < B; k++)
+			y[k] += t[k];
 	}
 }
 

@@ -9,14 +9,18 @@
 
 extern pthread_mutex_t ss_fftw_planner_lock;
 
-/* Plans are executed only on the arrays they were made with (FFTW's new-array execute has conditions on
- * split arrays that are easy to break: reusing one plan on arbitrary split buffers read freed memory here under
- * valgrind). The forward copies the caller's data in and the spectrum out; the inverse is written and read in
- * place through ss_fft_inverse_input() / ss_fft_inverse_run(). */
+/* Plans are executed only on the arrays they were made with (FFTW's new-array execute has conditions that are
+ * easy to break: reusing one plan on arbitrary buffers read freed memory here under valgrind). FFTW's interleaved
+ * r2c/c2r plans run twice as fast as its split-array ones here (256-point: 144 vs 291 ns), so the plans are
+ * interleaved and the (de)interleaving to the split form the multiply-adds want is done here. The forward copies
+ * the caller's data in and the spectrum out; the inverse is written in place through ss_fft_inverse_input() and
+ * interleaved by ss_fft_inverse_run(). */
 struct ss_fft {
 	int n;
 	fftwf_plan fwd, inv;
-	float *in, *re, *im, *out;
+	float *in, *out;      /* [n] real */
+	float *spec;          /* [n/2+1] interleaved complex, both plans' spectrum */
+	float *re, *im;       /* [n/2+1] the inverse's split input */
 };
 
 float *ss_fft_alloc(size_t n)
@@ -41,14 +45,14 @@ struct ss_fft *ss_fft_new(int n)
 	f->n = n;
 	f->in = ss_fft_alloc((size_t)n);
 	f->out = ss_fft_alloc((size_t)n);
+	f->spec = ss_fft_alloc((size_t)n + 2);
 	f->re = ss_fft_alloc((size_t)n / 2 + 1);
 	f->im = ss_fft_alloc((size_t)n / 2 + 1);
-	fftwf_iodim dim = { .n = n, .is = 1, .os = 1 };
-	if (!f->in || !f->out || !f->re || !f->im)
+	if (!f->in || !f->out || !f->spec || !f->re || !f->im)
 		goto fail;
 	pthread_mutex_lock(&ss_fftw_planner_lock);
-	f->fwd = fftwf_plan_guru_split_dft_r2c(1, &dim, 0, NULL, f->in, f->re, f->im, FFTW_MEASURE);
-	f->inv = fftwf_plan_guru_split_dft_c2r(1, &dim, 0, NULL, f->re, f->im, f->out, FFTW_MEASURE);
+	f->fwd = fftwf_plan_dft_r2c_1d(n, f->in, (fftwf_complex *)f->spec, FFTW_MEASURE);
+	f->inv = fftwf_plan_dft_c2r_1d(n, (fftwf_complex *)f->spec, f->out, FFTW_MEASURE);
 	pthread_mutex_unlock(&ss_fftw_planner_lock);
 	if (!f->fwd || !f->inv)
 		goto fail;
@@ -70,18 +74,22 @@ void ss_fft_free(struct ss_fft *f)
 	pthread_mutex_unlock(&ss_fftw_planner_lock);
 	ss_fft_free_buf(f->in);
 	ss_fft_free_buf(f->out);
+	ss_fft_free_buf(f->spec);
 	ss_fft_free_buf(f->re);
 	ss_fft_free_buf(f->im);
 	free(f);
 }
 
-void ss_fft_forward(struct ss_fft *f, const float *in, float *re, float *im)
+void ss_fft_forward(struct ss_fft *f, const float *in, float *restrict re, float *restrict im)
 {
-	const size_t nb = (size_t)f->n / 2 + 1;
+	const int nb = f->n / 2 + 1;
+	const float *restrict c = f->spec;
 	memcpy(f->in, in, sizeof(float) * (size_t)f->n);
 	fftwf_execute(f->fwd);
-	memcpy(re, f->re, sizeof(float) * nb);
-	memcpy(im, f->im, sizeof(float) * nb);
+	for (int k = 0; k < nb; k++) {
+		re[k] = c[2 * k];
+		im[k] = c[2 * k + 1];
+	}
 }
 
 void ss_fft_inverse_input(struct ss_fft *f, float **re, float **im)
@@ -92,7 +100,30 @@ void ss_fft_inverse_input(struct ss_fft *f, float **re, float **im)
 
 const float *ss_fft_inverse_run(struct ss_fft *f)
 {
+	const int nb = f->n / 2 + 1;
+	float *restrict c = f->spec;
+	const float *restrict re = f->re, *restrict im = f->im;
+	for (int k = 0; k < nb; k++) {
+		c[2 * k] = re[k];
+		c[2 * k + 1] = im[k];
+	}
 	fftwf_execute(f->inv);
 	return f->out;
 }
 
+float *ss_fft_spectrum(struct ss_fft *f)
+{
+	return f->spec;
+}
+
+void ss_fft_forward_to_spectrum(struct ss_fft *f, const float *in)
+{
+	memcpy(f->in, in, sizeof(float) * (size_t)f->n);
+	fftwf_execute(f->fwd);
+}
+
+const float *ss_fft_inverse_from_spectrum(struct ss_fft *f)
+{
+	fftwf_execute(f->inv);
+	return f->out;
+}
