@@ -37,11 +37,13 @@ void ss_room_images(const struct ss_room *room, const double src[3], int max_ord
 {
 	/* Allen & Berkley: image = (1 - 2q) src + 2 n L per axis, q in {0,1}, n integer; reflections per axis
 	 * |n - q| + |n|. */
-	for (int nx = -max_order; nx <= max_order; nx++)
-	for (int ny = -max_order; ny <= max_order; ny++)
-	for (int nz = -max_order; nz <= max_order; nz++) {
+	/* |n - q| + |n| >= 2 |n| - 1 reflections on an axis: |n| beyond (max_order + 1) / 2 is always too many */
+	const int nmax = (max_order + 1) / 2;
+	for (int nx = -nmax; nx <= nmax; nx++)
+	for (int ny = -nmax; ny <= nmax; ny++)
+	for (int nz = -nmax; nz <= nmax; nz++) {
 		int n[3] = { nx, ny, nz };
-		if (abs(nx) + abs(ny) + abs(nz) > max_order + 1)
+		if (2 * (abs(nx) + abs(ny) + abs(nz)) - 3 > max_order)
 			continue;
 		for (int q = 0; q < 8; q++) {
 			double img[3];
@@ -89,12 +91,12 @@ long ss_room_ir(const struct ss_room *room, const double src[3], const double rc
 		int len, double c)
 {
 	struct ir_ctx x = { .rcv = rcv, .fs = fs, .c = c, .ir = ir, .len = len };
-	double reach = len / fs * c;
-	double smallest = room->size[0];
-	for (int a = 1; a < 3; a++)
-		if (room->size[a] < smallest)
-			smallest = room->size[a];
-	int max_order = (int)ceil(reach / smallest) + 1;
+	/* every image within reach: along a direction u an image at distance r has about r sum |u_a| / L_a
+	 * reflections, at most r sum 1 / L_a */
+	double reach = len / fs * c, per_metre = 0.0;
+	for (int a = 0; a < 3; a++)
+		per_metre += 1.0 / room->size[a];
+	int max_order = (int)ceil(reach * per_metre) + 2;
 	for (int i = 0; i < len; i++)
 		ir[i] = 0.0;
 	ss_room_images(room, src, max_order, add_image, &x);
