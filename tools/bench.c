@@ -2,6 +2,7 @@
  * engine, hosted in this process) and BruteFIR on the same FIR matrix, on this machine, in one run.
  *
  *   soundstage-bench [--seconds S] [--reps N] [--profiles DIR] [--brutefir PATH|none] [--work DIR]
+ *   soundstage-bench --export-irs DIR      (studio-5's FIR matrix as WAV impulse responses)
  *
  * Figures are CPU time (this thread's, or all of BruteFIR's processes') per second of audio, as a percentage of
  * one core, and ratios peer / Soundstage measured in the same run. The last three lines are, for scripts:
@@ -102,7 +103,7 @@ static long rss_kib(void)
 /* ---- Soundstage's whole pipeline (upmix, matrix, plain feed kept warm, limiter) ---- */
 
 struct run {
-	double cpu_pct, median_us, worst_us;
+	double cpu_pct, median_us, worst_us, p999_us;
 };
 
 static struct run pipeline(struct ss_filterset *fs, int quantum, long *mem_kib)
@@ -126,7 +127,7 @@ static struct run pipeline(struct ss_filterset *fs, int quantum, long *mem_kib)
 	/* one second of warm-up (caches, page faults), not measured */
 	for (long q = 0; q < RATE / quantum; q++)
 		ss_engine_process(e, l + q * quantum, r + q * quantum, outs, (uint32_t)quantum);
-	struct run res = { INFINITY, INFINITY, INFINITY };
+	struct run res = { INFINITY, INFINITY, INFINITY, INFINITY };
 	for (int rep = 0; rep < reps; rep++) {
 		double t0 = thread_cpu();
 		for (long q = 0; q < nq; q++) {
@@ -138,7 +139,8 @@ static struct run pipeline(struct ss_filterset *fs, int quantum, long *mem_kib)
 		qsort(t, (size_t)nq, sizeof(double), cmp_double);
 		/* the run with the least total; its own median and worst quantum */
 		if (100.0 * total / ((double)nq * quantum / RATE) < res.cpu_pct)
-			res = (struct run){ 100.0 * total / ((double)nq * quantum / RATE), t[nq / 2] * 1e6, t[nq - 1] * 1e6 };
+			res = (struct run){ 100.0 * total / ((double)nq * quantum / RATE), t[nq / 2] * 1e6, t[nq - 1] * 1e6,
+				t[(long)(0.999 * (nq - 1))] * 1e6 };
 	}
 	ss_engine_free(e);
 	free(t);
@@ -146,6 +148,31 @@ static struct run pipeline(struct ss_filterset *fs, int quantum, long *mem_kib)
 	free(r);
 	free(out);
 	return res;
+}
+
+/* A control for the spread of per-quantum times: identical arithmetic every "quantum" (about as long as the
+ * engine's at quantum 256), timed the same way. Whatever spread it shows is the machine's, not the engine's. */
+static struct run control(long nq)
+{
+	static float buf[8192];
+	double *t = malloc(sizeof(double) * (size_t)nq);
+	volatile float sink = 0.0f;
+	for (long q = 0; q < nq; q++) {
+		double a = thread_cpu();
+		float s = 0.0f;
+		for (int r = 0; r < 4; r++)
+			for (int i = 0; i < 8192; i++) {
+				buf[i] = buf[i] * 0.999f + 1e-3f;
+				s += buf[i];
+			}
+		sink = s;
+		t[q] = thread_cpu() - a;
+	}
+	(void)sink;
+	qsort(t, (size_t)nq, sizeof(double), cmp_double);
+	struct run r = { 0, t[nq / 2] * 1e6, t[nq - 1] * 1e6, t[(long)(0.999 * (nq - 1))] * 1e6 };
+	free(t);
+	return r;
 }
 
 /* ---- the FIR matrix alone: in[3][n] -> out[n_out][n] ---- */
@@ -484,13 +511,14 @@ static double agreement(const struct matrix *m, const float *a, const float *b)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: soundstage-bench [--seconds S] [--reps N] [--profiles DIR] [--brutefir PATH|none] [--work DIR]\n");
+	fprintf(stderr, "usage: soundstage-bench [--seconds S] [--reps N] [--profiles DIR] [--brutefir PATH|none] [--work DIR]\n"
+			"       soundstage-bench --export-irs DIR\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *work_arg = NULL;
+	const char *work_arg = NULL, *export_dir = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
 			seconds = atof(argv[++i]);
@@ -502,6 +530,8 @@ int main(int argc, char **argv)
 			work_arg = argv[++i];
 		else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
 			reps = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--export-irs") == 0 && i + 1 < argc)
+			export_dir = argv[++i];
 		else
 			usage();
 	}
@@ -512,6 +542,17 @@ int main(int argc, char **argv)
 	else
 		snprintf(work, sizeof(work), "/tmp/soundstage-bench-%d", (int)getpid());
 	mkdir(work, 0700);
+	if (export_dir) {
+		/* studio-5's FIR matrix as ir-in0.wav .. ir-in2.wav (one channel per driver), for an equivalent
+		 * filter-chain config (tools/bench --live) */
+		struct ss_filterset *fs = design("studio-5");
+		struct matrix m = { 3, fs->n_drivers, fs->taps, fs->fir, 0, NULL };
+		snprintf(work, sizeof(work), "%s", export_dir);
+		write_irs(&m);
+		printf("wrote %s/ir-in0.wav .. ir-in2.wav: %d drivers x %d taps\n", export_dir, fs->n_drivers, fs->taps);
+		ss_filterset_free(fs);
+		return 0;
+	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 #if defined(__x86_64__)
 	/* flush denormals to zero, as PipeWire's data threads do (cpu.zero.denormals), for every engine alike */
@@ -528,15 +569,15 @@ int main(int argc, char **argv)
 	const int quanta[] = { 64, 256, 1024 };
 	double studio_q256 = 0;
 	printf("Whole pipeline (upmix + FIR matrix + plain feed kept warm + limiter), Soundstage engine\n");
-	printf("%-11s %7s %6s %5s %8s %10s %10s %12s %10s\n", "profile", "drivers", "taps", "block", "quantum",
-			"cpu %", "median us", "worst us", "worst/med");
+	printf("%-11s %7s %6s %5s %8s %8s %10s %10s %10s %10s\n", "profile", "drivers", "taps", "block", "quantum",
+			"cpu %", "median us", "p99.9 us", "worst us", "worst/med");
 	for (int p = 0; p < 3; p++) {
 		struct ss_filterset *fs = design(profiles[p]);
 		long mem = 0;
 		for (int q = 0; q < 3; q++) {
 			struct run r = pipeline(fs, quanta[q], q == 0 ? &mem : NULL);
-			printf("%-11s %7d %6d %5d %8d %10.3f %10.1f %12.1f %10.2f\n", profiles[p], fs->n_drivers, fs->taps,
-					fs->block, quanta[q], r.cpu_pct, r.median_us, r.worst_us,
+			printf("%-11s %7d %6d %5d %8d %8.3f %10.1f %10.1f %10.1f %10.2f\n", profiles[p], fs->n_drivers,
+					fs->taps, fs->block, quanta[q], r.cpu_pct, r.median_us, r.p999_us, r.worst_us,
 					r.median_us > 0 ? r.worst_us / r.median_us : INFINITY);
 			if (p == 0 && quanta[q] == 256)
 				studio_q256 = r.cpu_pct;
@@ -545,8 +586,12 @@ int main(int argc, char **argv)
 				profiles[p], fs->latency, 1000.0 * fs->latency / RATE, mem);
 		ss_filterset_free(fs);
 	}
-	printf("(at quantum 64 the engine's 128-sample block runs every other quantum: the median quantum does no FFT "
-			"work, so worst/median says little there)\n\n");
+	struct run ctl = control((long)(seconds * RATE) / 256);
+	printf("%-11s %7s %6s %5s %8s %8s %10.1f %10.1f %10.1f %10.2f\n", "control", "-", "-", "-", "-", "-",
+			ctl.median_us, ctl.p999_us, ctl.worst_us, ctl.worst_us / ctl.median_us);
+	printf("(control: the same arithmetic every quantum, for the machine's own spread. Times are this thread's CPU time per quantum; on a shared VM the worst also catches interrupts and cache "
+			"refills after preemption, the 99.9th percentile less so. At quantum 64 the 128-sample block runs every "
+			"other quantum, so the median quantum does no FFT work and worst/median says little.)\n\n");
 
 	/* 2. the same FIR matrix (studio-5's designed 3 x 5 filters) through each engine */
 	struct ss_filterset *fs = design("studio-5");
