@@ -1,7 +1,8 @@
 /* soundstage-bench: CPU cost of Soundstage's engine against PipeWire's filter-graph (module-filter-chain's
  * engine, hosted in this process) and BruteFIR on the same FIR matrix, on this machine, in one run.
  *
- *   soundstage-bench [--seconds S] [--reps N] [--profiles DIR] [--brutefir PATH|none] [--work DIR]
+ *   soundstage-bench [--seconds S] [--reps N] [--check] [--profiles DIR] [--brutefir PATH|none] [--work DIR]
+ *     --check: exit 1 unless every engine's output matches Soundstage's within 1e-4 of the peak (a meson test)
  *   soundstage-bench --export-irs DIR      (studio-5's FIR matrix as WAV impulse responses)
  *
  * Figures are CPU time (this thread's, or all of BruteFIR's processes') per second of audio, as a percentage of
@@ -15,6 +16,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +47,9 @@
 #define MAX_OUT 16
 
 static double seconds = 10.0;
-static int reps = 3;   /* each timed figure is the least of `reps` runs: this is a shared, noisy machine */
+static int reps = 3;
+static bool check;       /* --check: exit 1 if any engine's output disagrees with Soundstage's */
+static double worst_agreement;   /* each timed figure is the least of `reps` runs: this is a shared, noisy machine */
 static const char *profile_dir = PROFILE_DIR;
 static const char *brutefir = "/usr/bin/brutefir";
 static char work[512];
@@ -506,12 +510,14 @@ static double agreement(const struct matrix *m, const float *a, const float *b)
 	long off = wav_compare(&wa, &wb, 0, &md, &pk);
 	wav_free(&wa);
 	wav_free(&wb);
-	return off < 0 ? INFINITY : md / pk;
+	double r = off < 0 ? INFINITY : md / pk;
+	worst_agreement = fmax(worst_agreement, r);
+	return r;
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: soundstage-bench [--seconds S] [--reps N] [--profiles DIR] [--brutefir PATH|none] [--work DIR]\n"
+	fprintf(stderr, "usage: soundstage-bench [--seconds S] [--reps N] [--check] [--profiles DIR] [--brutefir PATH|none] [--work DIR]\n"
 			"       soundstage-bench --export-irs DIR\n");
 	exit(2);
 }
@@ -530,6 +536,8 @@ int main(int argc, char **argv)
 			work_arg = argv[++i];
 		else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
 			reps = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--check") == 0)
+			check = true;
 		else if (strcmp(argv[i], "--export-irs") == 0 && i + 1 < argc)
 			export_dir = argv[++i];
 		else
@@ -703,6 +711,10 @@ int main(int argc, char **argv)
 	free(yb);
 	free(m.in);
 	ss_filterset_free(fs);
+	if (check && !(worst_agreement <= 1e-4)) {
+		fprintf(stderr, "bench: the engines disagree: max |diff| / peak %.3g (expected <= 1e-4)\n", worst_agreement);
+		return 1;
+	}
 	if (!work_arg) {
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
