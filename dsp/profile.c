@@ -682,7 +682,7 @@ static int parse_room(struct parser *ps, struct spa_json *it, const struct membe
 
 static int parse_design(struct parser *ps, struct spa_json *it, const struct member *pm)
 {
-	static const char *const known[] = { "taps", NULL };
+	static const char *const known[] = { "taps", "block", NULL };
 	struct spa_json sub;
 	struct member m;
 	unsigned seen = 0;
@@ -696,12 +696,22 @@ static int parse_design(struct parser *ps, struct spa_json *it, const struct mem
 			return unknown_key(ps, &m, "design", known);
 		if ((r = check_duplicate(ps, &m, "design", &seen, idx)) < 0)
 			return r;
-		if ((r = read_number(ps, "design.taps", m.val, m.vlen, 512, 16384, "taps", &t)) < 0)
-			return r;
-		int ti = (int)t;
-		if ((double)ti != t || (ti & (ti - 1)) != 0)
-			return fail_at(ps, m.val, "design.taps", "expected a power of two in 512..16384, got %g", t);
-		ps->p->design.taps = ti;
+		if (idx == 0) {
+			if ((r = read_number(ps, "design.taps", m.val, m.vlen, 512, 16384, "taps", &t)) < 0)
+				return r;
+			int ti = (int)t;
+			if ((double)ti != t || (ti & (ti - 1)) != 0)
+				return fail_at(ps, m.val, "design.taps", "expected a power of two in 512..16384, got %g", t);
+			ps->p->design.taps = ti;
+		} else {
+			if ((r = read_number(ps, "design.block", m.val, m.vlen, 128, 1024, "samples", &t)) < 0)
+				return r;
+			int bi = (int)t;
+			if ((double)bi != t || (bi & (bi - 1)) != 0)
+				return fail_at(ps, m.val, "design.block", "expected a power of two in 128..1024 samples (at "
+						"48 kHz), got %g", t);
+			ps->p->design.block = bi;
+		}
 	}
 	return r;
 }
@@ -740,6 +750,7 @@ void ss_profile_defaults(struct ss_profile *p)
 	p->room.rt60 = 0.4;
 	p->room.device_wall_distance = 0.3;
 	p->design.taps = 2048;
+	p->design.block = 128;
 }
 
 int ss_profile_parse(struct ss_profile *p, const char *filename, const char *text, size_t len,

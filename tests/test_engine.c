@@ -46,7 +46,7 @@ static double urand(void)
 	return (double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0;
 }
 
-static struct ss_filterset *design_profile(const char *name, double rate)
+static struct ss_filterset *design_profile_block(const char *name, double rate, int block)
 {
 	char path[512];
 	struct ss_profile p;
@@ -55,9 +55,16 @@ static struct ss_filterset *design_profile(const char *name, double rate)
 	snprintf(path, sizeof(path), "%s/%s.conf", PROFILE_DIR, name);
 	if (ss_profile_load(&p, path, &err) < 0)
 		fail_msg("%s", err.msg);
+	if (block)
+		p.design.block = block;
 	if (ss_design(&p, rate, NULL, &fs, &err) < 0)
 		fail_msg("%s", err.msg);
 	return fs;
+}
+
+static struct ss_filterset *design_profile(const char *name, double rate)
+{
+	return design_profile_block(name, rate, 0);
 }
 
 /* FIR matrix convolution against direct-form double convolution; odd sizes, 3 x 5, taps not a multiple of
@@ -246,6 +253,53 @@ static void silence_after_programme(void **state)
 	}
 }
 
+/* design.block trades latency for CPU and nothing else: the same profile with a 256- and a 512-sample block
+ * plays exactly what the 128-sample design plays, later by the difference in block (and reports that latency),
+ * at any quantum. */
+static void block_is_latency_only(void **state)
+{
+	struct ss_filterset *ref = design_profile_block("studio-5", 48000.0, 128);
+	const int n = ref->n_drivers, len = 24000;
+	float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+	for (int i = 0; i < len; i++) {
+		l[i] = (float)(0.3 * urand());
+		r[i] = (float)(0.3 * urand() + 0.2 * sin(i * 0.013));
+	}
+	float *a = calloc((size_t)n * len, sizeof(float)), *b = calloc((size_t)n * len, sizeof(float));
+	struct ss_engine *ea = ss_engine_new(ref);
+	const int qa[] = { 256 };
+	run_engine(ea, l, r, a, n, len, qa, 1);
+	const int blocks[] = { 256, 512 };
+	for (int k = 0; k < 2; k++) {
+		struct ss_filterset *fs = design_profile_block("studio-5", 48000.0, blocks[k]);
+		assert_int_equal(fs->block, blocks[k]);
+		assert_int_equal(fs->upmix_hop, ref->upmix_hop);
+		assert_int_equal(fs->latency - ref->latency, blocks[k] - 128);
+		struct ss_engine *e = ss_engine_new(fs);
+		const int qb[] = { 37, 1024, 300, 64, 999 };
+		memset(b, 0, sizeof(float) * (size_t)n * len);
+		run_engine(e, l, r, b, n, len, qb, 5);
+		const int d = blocks[k] - 128;
+		double maxd = 0, peak = 0;
+		for (int o = 0; o < n; o++)
+			for (int i = 0; i + d < len; i++) {
+				maxd = fmax(maxd, fabs(a[(size_t)o * len + i] - b[(size_t)o * len + i + d]));
+				peak = fmax(peak, fabs(a[(size_t)o * len + i]));
+			}
+		print_message("block %d: latency %d (+%d), max difference from the 128 design delayed %d: %.3g (peak %.3f)\n",
+				blocks[k], fs->latency, d, d, maxd, peak);
+		assert_true(peak > 0.01 && maxd <= 1e-5);
+		ss_engine_free(e);
+		ss_filterset_free(fs);
+	}
+	ss_engine_free(ea);
+	ss_filterset_free(ref);
+	free(l);
+	free(r);
+	free(a);
+	free(b);
+}
+
 /* The limiter's last line of defence: a NaN or Inf frame leaves as silence and is counted; the others are
  * limited as usual. */
 static void limiter_drops_nonfinite(void **state)
@@ -349,7 +403,7 @@ static void plain_feed_vs_naive(void **state)
 	ss_controls_default(&c);
 	c.enabled = false;
 	ss_engine_jump_controls(e, &c);
-	const int n = fs->n_drivers, L = fs->taps, len = 12000, D = fs->block + ss_upmix_latency(fs->block);
+	const int n = fs->n_drivers, L = fs->taps, len = 12000, D = fs->block + ss_upmix_latency(fs->upmix_hop);
 	float *x[2], *y = calloc((size_t)n * len, sizeof(float));
 	for (int ch = 0; ch < 2; ch++) {
 		x[ch] = calloc(len, sizeof(float));
@@ -542,6 +596,7 @@ int main(void)
 		cmocka_unit_test(nan_recovery),
 		cmocka_unit_test(silence_after_programme),
 		cmocka_unit_test(limiter_drops_nonfinite),
+		cmocka_unit_test(block_is_latency_only),
 		cmocka_unit_test(upmix_latency),
 		cmocka_unit_test(headroom_keeps_limiter_idle),
 		cmocka_unit_test(plain_feed_vs_naive),

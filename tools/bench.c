@@ -618,15 +618,18 @@ int main(int argc, char **argv)
 	char why[512] = "";
 	double fg256 = -1, bf256 = -1, ss256 = -1;
 	printf("The FIR matrix alone: studio-5's designed %d x %d filters of %d taps, noise in\n", m.n_in, m.n_out, m.taps);
-	printf("%8s %12s %14s %10s %12s %10s\n", "quantum", "soundstage %", "filter-graph %", "ratio", "brutefir %",
-			"ratio");
+	printf("%8s %12s %14s %10s %12s %10s   %s\n", "quantum", "soundstage %", "filter-graph %", "ratio", "brutefir %",
+			"ratio", "(design.block = 256: soundstage %, filter-graph ratio)");
 	for (int q = 0; q < 2 + 1; q++) {
 		int quantum = quanta[q];
 		double s = matrix_soundstage(&m, fs->block, quantum, ys);
 		double g = matrix_filter_graph(&m, quantum, yp, why, sizeof(why));
 		double b = have_brutefir ? matrix_brutefir(&m, quantum, yb, why, sizeof(why)) : -1;
-		printf("%8d %12.3f %14.3f %10.2f %12.3f %10.2f\n", quantum, s, g, g > 0 ? g / s : NAN, b,
-				b > 0 ? b / s : NAN);
+		double s256 = matrix_soundstage(&m, 256, quantum, ys);
+		printf("%8d %12.3f %14.3f %10.2f %12.3f %10.2f   %.3f, %.2f\n", quantum, s, g, g > 0 ? g / s : NAN, b,
+				b > 0 ? b / s : NAN, s256, g > 0 ? g / s256 : NAN);
+		if (quantum == 256)   /* ys again from the default design, for the agreement check */
+			matrix_soundstage_once(&m, fs->block, quantum, ys, m.frames);
 		if (quantum == 256) {
 			ss256 = s;
 			fg256 = g;

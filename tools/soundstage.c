@@ -327,7 +327,7 @@ static int cmd_profile(int argc, char **argv)
 	json_num(f, p.room.rt60);
 	fprintf(f, ", \"wall-distance\": ");
 	json_num(f, p.room.device_wall_distance);
-	fprintf(f, " },\n  \"design\": { \"taps\": %d },\n", p.design.taps);
+	fprintf(f, " },\n  \"design\": { \"taps\": %d, \"block\": %d },\n", p.design.taps, p.design.block);
 	fprintf(f, "  \"engine\": { \"rate\": %g, \"block\": %d, \"taps\": %d, \"latency\": %d, "
 			"\"latency-ms\": %.3f }\n}\n", fs->rate, fs->block, fs->taps, fs->latency,
 			1000.0 * fs->latency / fs->rate);
@@ -342,8 +342,8 @@ static void print_table(const struct ss_profile *p, const struct ss_filterset *f
 {
 	printf("Soundstage design: %s (%s), %d drivers, %g Hz\n", p->name, p->path, p->n_drivers,
 			fs->rate);
-	printf("  engine: block %d, %d taps, latency %d samples (%.2f ms)\n", fs->block, fs->taps, fs->latency,
-			1000.0 * fs->latency / fs->rate);
+	printf("  engine: block %d, %d taps, upmix hop %d, latency %d samples (%.2f ms)\n", fs->block, fs->taps,
+			fs->upmix_hop, fs->latency, 1000.0 * fs->latency / fs->rate);
 	printf("\nCrosstalk cancellation alone (virtualizer off), separation ipsi/contra in dB, worse ear:\n");
 	printf("  %-14s %8s %8s %8s %8s %8s\n", "band", "-5 cm", "-2 cm", "0", "+2 cm", "+5 cm");
 	for (int b = 0; b < SS_SEP_BANDS; b++) {

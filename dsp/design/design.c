@@ -21,16 +21,19 @@
 /* FFTW's planner is not thread-safe; designs may run on several threads (module workers, tests). */
 pthread_mutex_t ss_fftw_planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void ss_design_sizes(double rate, int taps48, int *block, int *taps)
+void ss_design_sizes(double rate, int taps48, int block48, int *block, int *taps, int *hop)
 {
 	double r = rate / 48000.0;
 	int e = (int)lround(log2(r));
 	if (e < -2)
 		e = -2;
 	double scale = ldexp(1.0, e);
-	*block = (int)(128 * scale);
-	if (*block < 32)
-		*block = 32;
+	*hop = (int)(128 * scale);
+	if (*hop < 32)
+		*hop = 32;
+	*block = (int)(block48 * scale);
+	if (*block < *hop)
+		*block = *hop;
 	*taps = (int)(taps48 * scale);
 	if (*taps < 4 * *block)
 		*taps = 4 * *block;
@@ -152,8 +155,7 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 	fs->profile = *p;
 	fs->rate = rate;
 	fs->n_drivers = n;
-	ss_design_sizes(rate, p->design.taps, &fs->block, &fs->taps);
-	fs->upmix_frame = SS_UPMIX_FRAME_BLOCKS * fs->block;
+	ss_design_sizes(rate, p->design.taps, p->design.block, &fs->block, &fs->taps, &fs->upmix_hop);
 	fs->upmix_enabled = p->upmix.enabled;
 	fs->upmix_smoothing_ms = p->upmix.smoothing_ms;
 	fs->limit = (float)pow(10.0, p->output.limit_db / 20.0);
@@ -280,7 +282,7 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 			}
 		}
 		fs->arrival = tmax;
-		fs->latency = fs->block + ss_upmix_latency(fs->block) + (int)lround(tmax);
+		fs->latency = fs->block + ss_upmix_latency(fs->upmix_hop) + (int)lround(tmax);
 	}
 
 	/* Effort, and a common headroom: inter-driver ratios carry the cancellation and the beam, so every driver

@@ -20,8 +20,8 @@ struct ss_filterset {
 	double rate;                 /**< Hz */
 	int n_drivers;
 	int taps;                    /**< FIR length, samples */
-	int block;                   /**< engine block (partition and upmix hop), samples */
-	int upmix_frame;             /**< upmix STFT frame, samples (4 x block) */
+	int block;                   /**< engine block (the small partition and the latency it adds), samples */
+	int upmix_hop;               /**< upmix STFT hop, samples (the block is a multiple; its frame is 4 hops) */
 	int model_delay;             /**< bulk delay built into every FIR, samples */
 	int latency;                 /**< input to acoustic output at the reference point, samples (fixed) */
 	float *fir;                  /**< [SS_INPUTS][n_drivers][taps]: fir[(in * n_drivers + drv) * taps + t] */
@@ -50,7 +50,8 @@ SS_EXPORT int ss_design(const struct ss_profile *p, double rate, const struct ss
 
 SS_EXPORT void ss_filterset_free(struct ss_filterset *fs);
 
-/** Engine block size and FIR length used at `rate` for a profile asking `taps` at 48 kHz. */
-SS_EXPORT void ss_design_sizes(double rate, int taps48, int *block, int *taps);
+/** Engine block, FIR length and upmix hop used at `rate` for a profile asking `taps` and `block` at 48 kHz
+ *  (both scale with the rate by powers of two; the hop is 128 at 48 kHz). */
+SS_EXPORT void ss_design_sizes(double rate, int taps48, int block48, int *block, int *taps, int *hop);
 
 #endif

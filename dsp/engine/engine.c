@@ -31,6 +31,8 @@ struct ss_engine {
 	struct ss_limiter limiter;
 	float *in_l, *in_r;          /* [block] */
 	float *up[3];                /* [block] */
+	int hop;                     /* upmix hop: the block is a whole number of hops */
+	float *dry[2];               /* [block]: the dry L/R aligned with the upmix output (the plain feed's input) */
 	float *outbuf;               /* [n_out][block] */
 	float *plainbuf;             /* [n_out][block] */
 	float *outs[SS_MAX_DRIVERS];
@@ -106,6 +108,8 @@ void ss_engine_free(struct ss_engine *e)
 	ss_convolver_free(e->plain);
 	ss_fft_free_buf(e->plainbuf);
 	ss_fft_free_buf(e->in_l);
+	ss_fft_free_buf(e->dry[0]);
+	ss_fft_free_buf(e->dry[1]);
 	ss_fft_free_buf(e->in_r);
 	for (int i = 0; i < 3; i++)
 		ss_fft_free_buf(e->up[i]);
@@ -130,7 +134,10 @@ struct ss_engine *ss_engine_new(const struct ss_filterset *fs)
 	e->fs = fs;
 	e->block = fs->block;
 	e->n_out = fs->n_drivers;
-	e->upmix = ss_upmix_new(fs->block, fs->rate, fs->upmix_smoothing_ms, fs->upmix_enabled);
+	e->hop = fs->upmix_hop;
+	e->upmix = ss_upmix_new(fs->upmix_hop, fs->rate, fs->upmix_smoothing_ms, fs->upmix_enabled);
+	e->dry[0] = ss_fft_alloc((size_t)e->block);
+	e->dry[1] = ss_fft_alloc((size_t)e->block);
 	e->conv = ss_convolver_new(SS_INPUTS, fs->n_drivers, fs->block, fs->taps, fs->fir);
 	e->in_l = ss_fft_alloc((size_t)e->block);
 	e->in_r = ss_fft_alloc((size_t)e->block);
@@ -140,6 +147,7 @@ struct ss_engine *ss_engine_new(const struct ss_filterset *fs)
 	e->plain = ss_convolver_new(2, fs->n_drivers, fs->block, fs->taps, fs->plain_fir);
 	e->plainbuf = ss_fft_alloc((size_t)e->block * (size_t)e->n_out);
 	if (!e->upmix || !e->conv || !e->in_l || !e->in_r || !e->up[0] || !e->up[1] || !e->up[2] || !e->outbuf ||
+			!e->dry[0] || !e->dry[1] ||
 			!e->plain || !e->plainbuf) {
 		ss_engine_free(e);
 		return NULL;
@@ -253,13 +261,18 @@ static void run_block(struct ss_engine *e, bool tap_upmix)
 		shelf_run(&e->shelf, 0, e->in_l, B);
 		shelf_run(&e->shelf, 1, e->in_r, B);
 	}
-	ss_upmix_process(e->upmix, e->in_l, e->in_r, e->up[0], e->up[1], e->up[2]);
+	for (int k = 0; k < B; k += e->hop) {
+		const float *dl, *dr;
+		ss_upmix_process(e->upmix, e->in_l + k, e->in_r + k, e->up[0] + k, e->up[1] + k, e->up[2] + k);
+		ss_upmix_dry(e->upmix, &dl, &dr);
+		memcpy(e->dry[0] + k, dl, sizeof(float) * (size_t)e->hop);
+		memcpy(e->dry[1] + k, dr, sizeof(float) * (size_t)e->hop);
+	}
 	apply_width_centre(e);
 	if (tap_upmix)
 		return;
 
-	const float *dry[2];
-	ss_upmix_dry(e->upmix, &dry[0], &dry[1]);
+	const float *dry[2] = { e->dry[0], e->dry[1] };
 	const float target = e->target.enabled ? 1.0f : 0.0f;
 	const bool steady = e->mix == target;
 	/* both delay lines are fed every block so either path can be heard at once; only what is heard is rendered */
