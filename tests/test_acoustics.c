@@ -9,7 +9,13 @@
 
 #include <cmocka.h>
 
+#include <fftw3.h>
+#include <string.h>
+
+#include "acoustics/driver.h"
 #include "acoustics/head.h"
+#include "acoustics/plant.h"
+#include "profile.h"
 #include "acoustics/room.h"
 
 static double db(double complex h) { return 20.0 * log10(cabs(h)); }
@@ -163,11 +169,103 @@ static void room_rt60(void **state)
 	free(edc);
 }
 
+/* The plant in the time domain: each driver-to-ear response of compact-pair and studio-5, inverse-transformed,
+ * starts when geometry says it should (Woodworth: the lit ear early by a cos(theta)/c, the shadowed one late by
+ * a (theta - 90 deg)/c, plus the driver's extra distance), and is causal in that frame (no energy before its
+ * start). An independent check of the phases of the frequency-domain sphere series and the propagation. */
+static void plant_impulse_responses(void **state)
+{
+	const char *profiles[] = { "compact-pair", "studio-5" };
+	const int N = 4096;
+	const double fs = 48000.0, c = SS_SPEED_OF_SOUND;
+	double *h = fftw_alloc_real((size_t)N);
+	fftw_complex *X = fftw_alloc_complex((size_t)N / 2 + 1);
+	fftw_plan plan = fftw_plan_dft_c2r_1d(N, X, h, FFTW_ESTIMATE);
+	double worst_near = 0, worst_far = 0;
+	for (int pi = 0; pi < 2; pi++) {
+		char path[512];
+		struct ss_profile p;
+		struct ss_error err;
+		snprintf(path, sizeof(path), "%s/%s.conf", PROFILE_DIR, profiles[pi]);
+		assert_int_equal(ss_profile_load(&p, path, &err), 0);
+		double complex (*C)[2][SS_MAX_DRIVERS] = malloc(sizeof(*C) * (size_t)(N / 2 + 1));
+		const double head0[3] = { 0, 0, 0 };
+		for (int k = 1; k <= N / 2; k++)
+			ss_plant_eval(&p, head0, k * fs / N, C[k]);
+		double device[3];
+		ss_device_centre(&p, device);
+		for (int i = 0; i < p.n_drivers; i++) {
+			double pos[3];
+			ss_driver_world_position(&p.drivers[i], device, pos);
+			double r = sqrt(pos[0] * pos[0] + pos[1] * pos[1] + pos[2] * pos[2]);
+			for (int e = 0; e < 2; e++) {
+				/* spectrum with a raised-cosine taper over 12..24 kHz, DC from the first bin's magnitude */
+				for (int k = 1; k <= N / 2; k++) {
+					double f = k * fs / N, w = f < 12000.0 ? 1.0 : 0.5 + 0.5 * cos(M_PI * (f - 12000.0) / 12000.0);
+					X[k] = C[k][e][i] * w;   /* fftw_complex is double complex after <complex.h> */
+				}
+				X[0] = cabs(C[1][e][i]);
+				X[N / 2] = creal(X[N / 2]);
+				fftw_execute(plan);
+				/* circular: put t = 0 in the middle, so early (negative) arrivals are visible */
+				double peak = 0, total = 0;
+				for (int t = 0; t < N; t++) {
+					peak = fmax(peak, fabs(h[t]));
+					total += h[t] * h[t];
+				}
+				int onset = N;   /* first sample at 30 % of the peak, in [-N/2, N/2) */
+				for (int t = -N / 2; t < N / 2 && onset == N; t++)
+					if (fabs(h[(t + N) % N]) >= 0.3 * peak)
+						onset = t;
+				assert_true(onset != N);
+				/* the geometry */
+				double ear[3], cosine;
+				ss_ear_direction(e, SS_EAR_AZIMUTH_DEG, ear);
+				cosine = (ear[0] * pos[0] + ear[1] * pos[1] + ear[2] * pos[2]) / r;
+				double theta = acos(cosine);
+				double sphere = theta <= M_PI / 2 ? -SS_HEAD_RADIUS * cos(theta) / c :
+					SS_HEAD_RADIUS * (theta - M_PI / 2) / c;
+				double expect = (r - p.listener_distance) / c + sphere;
+				/* a piston of radius a seen at psi off its axis starts early by up to a sin(psi) / c: its near edge
+				 * (its far-field response is real, the impulse response spans +-a sin(psi) / c) */
+				const struct ss_driver *d = &p.drivers[i];
+				double cos_psi = -(d->axis[0] * pos[0] + d->axis[1] * pos[1] + d->axis[2] * pos[2]) / r;
+				double spread = d->radius * sqrt(fmax(0.0, 1.0 - cos_psi * cos_psi)) / c;
+				double got = onset / fs;
+				double diff_us = got > expect ? (got - expect) * 1e6 :
+					(got >= expect - spread ? 0.0 : (expect - spread - got) * 1e6);
+				/* energy more than 1 ms before the expected start */
+				double early = 0;
+				for (int t = -N / 2; t < (int)floor((expect - spread - 1e-3) * fs); t++)
+					early += h[(t + N) % N] * h[(t + N) % N];
+				print_message("%-12s %-10s %s ear: start %+7.1f us, geometry %+7.1f us (piston -%.1f us; outside "
+						"by %5.1f us); energy before -1 ms %.1f dB\n", profiles[pi], p.drivers[i].name,
+						e ? "right" : "left ", got * 1e6, expect * 1e6, spread * 1e6, diff_us,
+						10 * log10(early / total + 1e-30));
+				if (theta <= M_PI / 2) {
+					worst_near = fmax(worst_near, diff_us);
+					assert_true(diff_us <= 1.5e6 / fs);     /* within 1.5 samples */
+				} else {
+					worst_far = fmax(worst_far, diff_us);
+					assert_true(diff_us <= 4.0e6 / fs);     /* the shadowed ear's response is smeared */
+				}
+				assert_true(early / total < 1e-4);
+			}
+		}
+		free(C);
+	}
+	print_message("worst start error: lit ears %.1f us, shadowed ears %.1f us\n", worst_near, worst_far);
+	fftw_destroy_plan(plan);
+	fftw_free(h);
+	fftw_free(X);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sphere_limits),
 		cmocka_unit_test(sphere_itd),
+		cmocka_unit_test(plant_impulse_responses),
 		cmocka_unit_test(room_rt60),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
