@@ -18,6 +18,9 @@
 #include "ctc.h"
 #include "plain.h"
 
+/* Headroom above a driver's programme gain: filtering raises the crest factor of noise-like programme a little. */
+#define SS_HEADROOM_MARGIN_DB 3.0
+
 /* FFTW's planner is not thread-safe; designs may run on several threads (module workers, tests). */
 pthread_mutex_t ss_fftw_planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -286,13 +289,19 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 	}
 
 	/* Effort, and a common headroom: inter-driver ratios carry the cancellation and the beam, so every driver
-	 * gets the same headroom, that of the most-driven one. */
+	 * gets the same headroom, that of the most-driven one.
+	 * The headroom is for programme, not for a full-scale sine parked on the effort peak (the limiter is there
+	 * for that): each driver's gain for pink-spectrum input (20 Hz - 20 kHz) in the upmix's four typical
+	 * situations (hard left: L' only; hard right; mono: all in C at +3 dB; wide stereo: L' and R' both full
+	 * scale, uncorrelated),
+	 * plus SS_HEADROOM_MARGIN_DB for the filters raising the crest factor. The worst-case sine sum (max_sum) still
+	 * bounds the plain feed's level against the processed one. */
 	double common = 0.0, max_sum = 0.0;
 	for (int i = 0; i < n; i++) {
-		double peak = 0.0, sum_peak = 0.0;
+		double peak = 0.0, sum_peak = 0.0, pink = 0.0, acc[4] = { 0, 0, 0, 0 };
 		for (int k = 0; k < K; k++) {
-			double l = cabs(WAT(SS_IN_LEFT, i, k)), rr = cabs(WAT(SS_IN_RIGHT, i, k));
-			double c = cabs(WAT(SS_IN_CENTRE, i, k));
+			double complex wl = WAT(SS_IN_LEFT, i, k), wr = WAT(SS_IN_RIGHT, i, k), wc = WAT(SS_IN_CENTRE, i, k);
+			double l = cabs(wl), rr = cabs(wr), c = cabs(wc);
 			double m = l > rr ? l : rr;
 			if (c > m)
 				m = c;
@@ -301,11 +310,25 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 			double s = l + rr > M_SQRT2 * c ? l + rr : M_SQRT2 * c;
 			if (s > sum_peak)
 				sum_peak = s;
+			double f = k * rate / (2.0 * L);
+			if (f >= 20.0 && f <= 20000.0) {
+				double w = 1.0 / f;   /* pink: equal power per octave */
+				pink += w;
+				acc[0] += w * l * l;
+				acc[1] += w * rr * rr;
+				acc[2] += w * 2.0 * c * c;
+				acc[3] += w * (l * l + rr * rr);   /* both channels full scale, independent */
+			}
 		}
 		fs->effort_db[i] = 20.0 * log10(peak + 1e-30);
 		if (sum_peak > max_sum)
 			max_sum = sum_peak;
-		double need = 20.0 * log10(sum_peak + 1e-30) + p->drivers[i].gain_db + p->output.gain_db;
+		double prog = 0.0;
+		for (int c = 0; c < 4; c++)
+			if (acc[c] > prog)
+				prog = acc[c];
+		prog = pink > 0.0 ? sqrt(prog / pink) : 1.0;
+		double need = 20.0 * log10(prog + 1e-30) + SS_HEADROOM_MARGIN_DB + p->drivers[i].gain_db + p->output.gain_db;
 		fs->headroom_db[i] = need > 0.0 ? -need : 0.0;
 		if (-fs->headroom_db[i] > common)
 			common = -fs->headroom_db[i];
