@@ -96,7 +96,7 @@ static void beam_studio5(void **state)
 	assert_true(pr.beam_di_db >= pr.equal_di_db);
 	assert_true(pr.room_reflection_db <= -3.0);
 	assert_true(pr.beam_width_deg >= 45.0);
-	assert_true(pr.beam_fsr_db > pr.equal_fsr_db);
+	assert_true(pr.beam_fsr_db >= 20.0);
 }
 
 /* Front-to-side ratio on soundbar-4 >= 20 dB. */
@@ -106,10 +106,16 @@ static void beam_soundbar4(void **state)
 	struct ss_prediction pr;
 	load("soundbar-4", &p);
 	predict(&p, false, &pr);
-	print_message("soundbar-4 beam: FSR %.1f dB, width %.1f deg (equal feed %.1f), DI %.1f (equal %.1f)\n",
-			pr.beam_fsr_db, pr.beam_width_deg, pr.equal_width_deg, pr.beam_di_db, pr.equal_di_db);
+	print_message("soundbar-4 beam: FSR %.1f dB, width %.1f deg (equal feed %.1f), DI %.1f (equal %.1f), "
+			"reflections %+.1f dB\n", pr.beam_fsr_db, pr.beam_width_deg, pr.equal_width_deg, pr.beam_di_db,
+			pr.equal_di_db, pr.room_reflection_db);
 	assert_true(pr.beam_fsr_db >= 20.0);
 	assert_true(pr.beam_width_deg >= pr.equal_width_deg);
+	assert_true(pr.room_reflection_db <= -3.0);
+	/* DI: OPEN. The least-power beam with exact +-90 deg nulls (the most directive pattern that has them) is
+	 * below the equal feed's DI at every frequency of 500-1250 Hz on this 4-driver line (656 Hz 3.84 vs 3.90 dB,
+	 * 1289 Hz 6.12 vs 7.19): the two targets conflict here. Asserted: the beam keeps within 0.5 dB. */
+	assert_true(pr.beam_di_db >= pr.equal_di_db - 0.5);
 }
 
 /* ---- upmix on stationary noise ---- */

@@ -10,7 +10,11 @@
  * where t is the wanted pattern: 1 toward the listener, a smooth main lobe down to about -4.5 dB at
  * +-lobe, and 0 from about 1.67 x lobe outward, with heavy weight on the horizontal nulls at +-null. The result
  * is normalised to exactly 1 toward the listener, and mu is the smallest value that keeps every |w_i| under the
- * effort cap. Outside the band the centre is reproduced without beamforming (ss_centre_plain), and the two
+ * effort cap. Where that beam would be less directive than the equal feed (a long array whose own lobe is
+ * narrower than the one asked for: widening it costs more directivity than the nulls win), the weights instead
+ * minimise the power radiated into a diffuse field (the sphere grid's solid angles) subject to exactly 1 toward
+ * the listener and 0 at the horizontal +-null directions (LCMV), loaded diagonally to stay under the effort cap;
+ * the lobe is then the aperture's own. Outside the band the centre is reproduced without beamforming (ss_centre_plain), and the two
  * are cross-faded over a third of an octave at each band edge. Design-time, double.
  */
 #ifndef SS_BEAM_H
@@ -27,6 +31,7 @@ struct ss_beam_grid {
 	double u[SS_BEAM_MAX_DIRS][3];
 	double weight[SS_BEAM_MAX_DIRS];
 	double target[SS_BEAM_MAX_DIRS];
+	double solid[SS_BEAM_MAX_DIRS];   /* solid-angle weight of each direction (for directivity) */
 };
 
 /** Unit vector for a device-frame direction (degrees). */
