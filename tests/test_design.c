@@ -114,7 +114,9 @@ static void beam_soundbar4(void **state)
 	assert_true(pr.room_reflection_db <= -3.0);
 	/* DI: OPEN. The least-power beam with exact +-90 deg nulls (the most directive pattern that has them) is
 	 * below the equal feed's DI at every frequency of 500-1250 Hz on this 4-driver line (656 Hz 3.84 vs 3.90 dB,
-	 * 1289 Hz 6.12 vs 7.19): the two targets conflict here. Asserted: the beam keeps within 0.5 dB. */
+	 * 1289 Hz 6.12 vs 7.19 on the design grid): the two targets conflict here. Tried the other way (the deepest
+	 * penalised nulls that keep the equal feed's DI): DI 4.9, but FSR 15.4 dB and side reflections -2.0 dB, which
+	 * defeats the beam's purpose. Kept: the nulls. Asserted: the beam keeps within 0.5 dB of the equal DI. */
 	assert_true(pr.beam_di_db >= pr.equal_di_db - 0.5);
 }
 
