@@ -750,7 +750,7 @@ void ss_profile_defaults(struct ss_profile *p)
 	p->room.rt60 = 0.4;
 	p->room.device_wall_distance = 0.3;
 	p->design.taps = 2048;
-	p->design.block = 128;
+	p->design.block = 256;
 }
 
 int ss_profile_parse(struct ss_profile *p, const char *filename, const char *text, size_t len,

@@ -116,7 +116,7 @@ struct ss_profile {
 
 	struct {
 		int taps;               /**< FIR length at 48 kHz (scaled with the rate) */
-		int block;              /**< engine block at 48 kHz: its latency against CPU (default 128) */
+		int block;              /**< engine block at 48 kHz: its latency against CPU (default 256) */
 	} design;
 
 	/* source positions of the keys that geometric validation may blame */

@@ -93,6 +93,8 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
+static char pwtop_log[400];
+
 /* Everything spawned, so that a failed test (cmocka jumps out of it) leaves nothing running. */
 static pid_t spawned[64];
 static int n_spawned;
@@ -150,11 +152,18 @@ int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool w
 		return -EIO;
 	if (wireplumber)
 		d->wireplumber = pwd_spawn("exec wireplumber > '%s' 2>&1", d->wp_log);
+	snprintf(pwtop_log, sizeof(pwtop_log), "%s/pwtop.log", d->root);
+	d->pwtop = pwd_spawn("exec stdbuf -oL pw-top -b > '%s' 2>/dev/null", pwtop_log);   /* line-buffered: read while it runs */
 	return 0;
 }
 
 void pwd_stop(struct pwd *d)
 {
+	if (d->pwtop > 0) {
+		kill(d->pwtop, SIGTERM);
+		pwd_wait(d->pwtop);
+		d->pwtop = 0;
+	}
 	if (d->wireplumber > 0) {
 		kill(d->wireplumber, SIGTERM);
 		pwd_wait(d->wireplumber);
@@ -355,22 +364,37 @@ long wav_longest_silence(const struct wav *w, long from, long to)
 /* Xrun counts (pw-top's ERR) of the measuring clients (play, rec) and of Soundstage's own two nodes. */
 void pwd_xruns(int *clients, int *ours)
 {
-	char out[8192], *save = NULL;
+	struct { char name[128]; int err; } seen[64];
+	int n_seen = 0;
+	char line[1024];
 	*clients = *ours = 0;
-	pwd_capture(out, sizeof(out), "pw-top -b -n 2 2>/dev/null");
-	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *tok[16], *s2 = NULL;
+	pwd_sleep(1.1);   /* one more snapshot of the state now */
+	FILE *f = fopen(pwtop_log, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *tok[16], *save = NULL;
 		int n = 0;
-		for (char *t = strtok_r(line, " \t", &s2); t && n < 16; t = strtok_r(NULL, " \t", &s2))
+		for (char *t = strtok_r(line, " \t\n", &save); t && n < 16; t = strtok_r(NULL, " \t\n", &save))
 			tok[n++] = t;
 		if (n < 10 || strcmp(tok[0], "S") == 0)
 			continue;
-		int err = atoi(tok[8]);
+		int err = atoi(tok[8]), k;
 		const char *name = tok[n - 1];
-		if (strcmp(name, "play") == 0 || strcmp(name, "rec") == 0)
-			*clients += err;
-		else if (strncmp(name, "soundstage.", 11) == 0)
-			*ours += err;
+		for (k = 0; k < n_seen && strcmp(seen[k].name, name) != 0; k++)
+			;
+		if (k == n_seen && n_seen < 64) {
+			snprintf(seen[n_seen].name, sizeof(seen[n_seen].name), "%s", name);
+			seen[n_seen++].err = 0;
+		}
+		if (k < n_seen && err > seen[k].err)
+			seen[k].err = err;
+	}
+	if (f)
+		fclose(f);
+	for (int k = 0; k < n_seen; k++) {
+		if (strcmp(seen[k].name, "play") == 0 || strcmp(seen[k].name, "rec") == 0)
+			*clients += seen[k].err;
+		else if (strncmp(seen[k].name, "soundstage.", 11) == 0)
+			*ours += seen[k].err;
 	}
 }
 

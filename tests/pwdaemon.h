@@ -13,6 +13,7 @@
 struct pwd {
 	char root[256];          /* temp dir: run/ state/ config/ and test files */
 	pid_t pipewire, wireplumber;
+	pid_t pwtop;             /* pw-top -b, logging every node's xrun count each second while the daemon runs */
 	char log[300], wp_log[300];
 };
 
@@ -57,7 +58,8 @@ double wav_rms_diff(const struct wav *a, const struct wav *b, long offset, long 
 long wav_longest_silence(const struct wav *w, long from, long to);
 
 /* Xrun counts (pw-top's ERR column) of the measuring clients (nodes named play and rec) and of Soundstage's own
- * nodes (soundstage.*). */
+ * nodes (soundstage.*), the largest each node has shown since the daemon started: pw-top -b logs every second for
+ * the daemon's whole life, so an xrun late in a measurement counts too (a single snapshot missed those). */
 struct pwd_xruns {
 	int clients, ours;
 };

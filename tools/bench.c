@@ -597,9 +597,10 @@ int main(int argc, char **argv)
 	struct run ctl = control((long)(seconds * RATE) / 256);
 	printf("%-11s %7s %6s %5s %8s %8s %10.1f %10.1f %10.1f %10.2f\n", "control", "-", "-", "-", "-", "-",
 			ctl.median_us, ctl.p999_us, ctl.worst_us, ctl.worst_us / ctl.median_us);
-	printf("(control: the same arithmetic every quantum, for the machine's own spread. Times are this thread's CPU time per quantum; on a shared VM the worst also catches interrupts and cache "
-			"refills after preemption, the 99.9th percentile less so. At quantum 64 the 128-sample block runs every "
-			"other quantum, so the median quantum does no FFT work and worst/median says little.)\n\n");
+	printf("(control: the same arithmetic every quantum, for the machine's own spread. Times are this thread's CPU "
+			"time per quantum; on a shared VM the worst also catches interrupts and cache refills after preemption, "
+			"the 99.9th percentile less so. At quanta below the block the block runs every few quanta, so the median "
+			"quantum does no FFT work and worst/median says little there.)\n\n");
 
 	/* 2. the same FIR matrix (studio-5's designed 3 x 5 filters) through each engine */
 	struct ss_filterset *fs = design("studio-5");
@@ -618,16 +619,17 @@ int main(int argc, char **argv)
 	char why[512] = "";
 	double fg256 = -1, bf256 = -1, ss256 = -1;
 	printf("The FIR matrix alone: studio-5's designed %d x %d filters of %d taps, noise in\n", m.n_in, m.n_out, m.taps);
-	printf("%8s %12s %14s %10s %12s %10s   %s\n", "quantum", "soundstage %", "filter-graph %", "ratio", "brutefir %",
-			"ratio", "(design.block = 256: soundstage %, filter-graph ratio)");
+	const int alt_block = fs->block == 128 ? 256 : 128;
+	printf("%8s %12s %14s %10s %12s %10s   (design.block = %d: soundstage %%, filter-graph ratio)\n", "quantum",
+			"soundstage %", "filter-graph %", "ratio", "brutefir %", "ratio", alt_block);
 	for (int q = 0; q < 2 + 1; q++) {
 		int quantum = quanta[q];
 		double s = matrix_soundstage(&m, fs->block, quantum, ys);
 		double g = matrix_filter_graph(&m, quantum, yp, why, sizeof(why));
 		double b = have_brutefir ? matrix_brutefir(&m, quantum, yb, why, sizeof(why)) : -1;
-		double s256 = matrix_soundstage(&m, 256, quantum, ys);
+		double s_alt = matrix_soundstage(&m, alt_block, quantum, ys);
 		printf("%8d %12.3f %14.3f %10.2f %12.3f %10.2f   %.3f, %.2f\n", quantum, s, g, g > 0 ? g / s : NAN, b,
-				b > 0 ? b / s : NAN, s256, g > 0 ? g / s256 : NAN);
+				b > 0 ? b / s : NAN, s_alt, g > 0 ? g / s_alt : NAN);
 		if (quantum == 256)   /* ys again from the default design, for the agreement check */
 			matrix_soundstage_once(&m, fs->block, quantum, ys, m.frames);
 		if (quantum == 256) {
