@@ -651,7 +651,7 @@ int main(int argc, char **argv)
 	printf("\n");
 
 	/* 3. scaling: drivers 2..16 (random 2048-tap filters, 3 inputs) and filter length (studio-5 shape) */
-	printf("Scaling of the matrix at quantum 256 (random filters)\n%8s %6s %12s %14s\n", "drivers", "taps", "cpu %",
+	printf("Scaling of the matrix at quantum 256 (random filters, block 128: the two-size partitioning)\n%8s %6s %12s %14s\n", "drivers", "taps", "cpu %",
 			"cpu % / driver");
 	const int drivers[] = { 2, 4, 8, 16 };
 	double per_driver[4];
