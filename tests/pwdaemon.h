@@ -57,8 +57,8 @@ double wav_rms_diff(const struct wav *a, const struct wav *b, long offset, long 
 /* Longest run of frames where every channel is exactly zero, in [from, to). */
 long wav_longest_silence(const struct wav *w, long from, long to);
 
-/* Xrun counts (pw-top's ERR column) of the measuring clients (nodes named play and rec) and of Soundstage's own
- * nodes (soundstage.*), the largest each node has shown since the daemon started: pw-top -b logs every second for
+/* Xrun counts (pw-top's ERR column) of the measuring clients and devices (every node but Soundstage's and the idle
+ * Dummy/Freewheel drivers) and of Soundstage's own nodes (soundstage.*), the largest each node has shown since the daemon started: pw-top -b logs every second for
  * the daemon's whole life, so an xrun late in a measurement counts too (a single snapshot missed those). */
 struct pwd_xruns {
 	int clients, ours;

@@ -233,9 +233,9 @@ static void delay_alignment(void **state)
 		print_message("%-12s arrivals (samples): L' %.2f, R' %.2f, C %.2f (spread %.2f); plain L %.2f (%+.2f)\n",
 				names[pi], t[0], t[1], t[2], hi - lo, t[3], t[3] - t[0]);
 		assert_true(hi - lo <= 1.0);
-		/* the plain feed (the 40 ms crossfade partner) within 3 samples: its responses are broader and the two
-		 * estimators (envelope here, real peak in the design) disagree by up to ~2.4 samples on them */
-		assert_true(fabs(t[3] - t[0]) <= 3.0);
+		/* the plain feed (the 40 ms crossfade partner) with them, at the left ear (it was aligned at the head
+		 * centre once: 2.1-2.8 samples late at the ear) */
+		assert_true(fabs(t[3] - t[0]) <= 1.0);
 		free(resp);
 		free(spec);
 		fftw_destroy_plan(fwd);

@@ -16,6 +16,7 @@
 #include "beam.h"
 #include "crossover.h"
 #include "ctc.h"
+#include "arrival.h"
 #include "plain.h"
 
 /* Headroom above a driver's programme gain: filtering raises the crest factor of noise-like programme a little. */
@@ -42,45 +43,6 @@ void ss_design_sizes(double rate, int taps48, int block48, int *block, int *taps
 		*taps = 4 * *block;
 }
 
-/* Arrival time (samples) of a response given on bins 0..L of a 2L-point grid: position of the peak of its
- * band-limited (300 Hz .. 6 kHz) impulse response, refined by parabolic interpolation. */
-static double arrival(const double complex *resp, int L, double rate)
-{
-	int N = 2 * L;
-	fftw_complex *spec = fftw_alloc_complex((size_t)L + 1);
-	double *ir = fftw_alloc_real((size_t)N);
-	pthread_mutex_lock(&ss_fftw_planner_lock);
-	fftw_plan plan = fftw_plan_dft_c2r_1d(N, spec, ir, FFTW_ESTIMATE);
-	pthread_mutex_unlock(&ss_fftw_planner_lock);
-	for (int k = 0; k <= L; k++) {
-		double f = k * rate / N;
-		double w = 0.0;
-		if (f > 300.0 && f < 6000.0)
-			w = sin(M_PI * log(f / 300.0) / log(6000.0 / 300.0));
-		double complex v = resp[k] * w * w;
-		spec[k] = v;
-	}
-	fftw_execute(plan);
-	int best = 0;
-	for (int i = 0; i < N; i++)
-		if (fabs(ir[i]) > fabs(ir[best]))
-			best = i;
-	double t = best;
-	if (best > 0 && best < N - 1) {
-		double a = fabs(ir[best - 1]), b = fabs(ir[best]), c = fabs(ir[best + 1]);
-		double den = a - 2 * b + c;
-		if (fabs(den) > 1e-300)
-			t += 0.5 * (a - c) / den;
-	}
-	if (t > N / 2)
-		t -= N;
-	pthread_mutex_lock(&ss_fftw_planner_lock);
-	fftw_destroy_plan(plan);
-	pthread_mutex_unlock(&ss_fftw_planner_lock);
-	fftw_free(spec);
-	fftw_free(ir);
-	return t;
-}
 
 void ss_filterset_free(struct ss_filterset *fs)
 {
@@ -270,7 +232,7 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 				}
 				resp[k] = acc;
 			}
-			t[in] = arrival(resp, L, rate);
+			t[in] = ss_arrival_samples(resp, L, rate);
 			if (t[in] > tmax)
 				tmax = t[in];
 		}
