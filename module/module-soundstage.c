@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,10 @@ static void *design_worker(void *data)
 {
 	struct impl *impl = data;
 	struct design_job *job = impl->job;
+	/* a design is seconds of FFTW planning and linear algebra: it must never take a core from the data thread
+	 * (which is not always real-time scheduled, e.g. without rtkit) */
+	struct sched_param idle = { 0 };
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
 	struct ss_filterset *fs = NULL;
 	job->res = ss_design(&job->profile, job->rate, NULL, &fs, &job->err);
 	if (job->res == 0) {
