@@ -310,8 +310,8 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 		ss_filterset_free(fs);
 		return -ENOMEM;
 	}
-	fs->plain_trim_db = ss_plain_design(p, rate, K, fs->arrival, &WAT(SS_IN_LEFT, 0, 0), max_sum, Wp);
-	if ((r = spectra_to_firs(W, SS_INPUTS, fs, 0.0, fs->fir)) == 0)
+	if ((r = ss_plain_design(p, rate, K, fs->arrival, &WAT(SS_IN_LEFT, 0, 0), max_sum, Wp, &fs->plain_trim_db)) == 0 &&
+			(r = spectra_to_firs(W, SS_INPUTS, fs, 0.0, fs->fir)) == 0)
 		r = spectra_to_firs(Wp, 2, fs, fs->plain_trim_db, fs->plain_fir);
 	free(Wp);
 	free(W);

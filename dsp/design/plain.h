@@ -18,10 +18,10 @@
 /** Plain-feed pan gain of driver `d` for input 0 (L) or 1 (R). */
 double ss_plain_pan(const struct ss_driver *d, int input);
 
-/** Fill `Wp` [2][n][K] (bins k of an N = 2 (K - 1) point grid at `rate`) with the plain feed arriving at
- * `arrival` samples, and return the trim (dB) that matches its level to the processed left path `Wl` [n][K]
- * without exceeding `max_sum` (the processed path's peak sum-of-magnitudes bound). */
-double ss_plain_design(const struct ss_profile *p, double rate, int K, double arrival, const double complex *Wl,
-		double max_sum, double complex *Wp);
+/** Fill `Wp` [2][n][K] (bins k of an N = 2 (K - 1) point grid at `rate`) with the plain feed arriving at the
+ * ears at `arrival` samples, and set `trim_db` to the trim that matches its level to the processed left path `Wl`
+ * [n][K] without exceeding `max_sum` (the processed path's peak sum-of-magnitudes bound). 0, or -ENOMEM. */
+int ss_plain_design(const struct ss_profile *p, double rate, int K, double arrival, const double complex *Wl,
+		double max_sum, double complex *Wp, double *trim_db);
 
 #endif
