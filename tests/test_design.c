@@ -43,7 +43,7 @@ static void predict(const struct ss_profile *p, bool ctc_only, struct ss_predict
 }
 
 /* CTC alone, hard-left (and hard-right) input: >= 20 dB over 1-4 kHz at the nominal position, >= 15 dB at
- * +-2 cm, peak driver effort within the cap (+10 dB). */
+ * +-2 cm, peak driver effort within the profile's cap (default +10 dB). */
 static void ctc_separation(void **state)
 {
 	const char *names[] = { "compact-pair", "studio-5", "soundbar-4" };
@@ -66,7 +66,7 @@ static void ctc_separation(void **state)
  * 2 dB rms of its ILD per octave, 500 Hz - 8 kHz, on the three arrays; every driver within its profile's effort
  * cap (the 15 cm arrays set +14 / +15 dB: at +10 dB they cannot make the 500-1500 Hz interaural phase, 222 and
  * 208 us). */
-static void virtual_source_soundbar(void **state)
+static void virtual_source(void **state)
 {
 	const char *names[] = { "soundbar-4", "compact-pair", "studio-5" };
 	for (int i = 0; i < 3; i++) {
@@ -299,7 +299,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ctc_separation),
 		cmocka_unit_test(delay_alignment),
-		cmocka_unit_test(virtual_source_soundbar),
+		cmocka_unit_test(virtual_source),
 		cmocka_unit_test(beam_studio5),
 		cmocka_unit_test(beam_soundbar4),
 		cmocka_unit_test(upmix_targets),

@@ -624,14 +624,13 @@ int main(int argc, char **argv)
 			"soundstage %", "filter-graph %", "ratio", "brutefir %", "ratio", alt_block);
 	for (int q = 0; q < 2 + 1; q++) {
 		int quantum = quanta[q];
+		/* the other block first: ys then holds the default design's output for the agreement check */
+		double s_alt = matrix_soundstage(&m, alt_block, quantum, ys);
 		double s = matrix_soundstage(&m, fs->block, quantum, ys);
 		double g = matrix_filter_graph(&m, quantum, yp, why, sizeof(why));
 		double b = have_brutefir ? matrix_brutefir(&m, quantum, yb, why, sizeof(why)) : -1;
-		double s_alt = matrix_soundstage(&m, alt_block, quantum, ys);
 		printf("%8d %12.3f %14.3f %10.2f %12.3f %10.2f   %.3f, %.2f\n", quantum, s, g, g > 0 ? g / s : NAN, b,
 				b > 0 ? b / s : NAN, s_alt, g > 0 ? g / s_alt : NAN);
-		if (quantum == 256)   /* ys again from the default design, for the agreement check */
-			matrix_soundstage_once(&m, fs->block, quantum, ys, m.frames);
 		if (quantum == 256) {
 			ss256 = s;
 			fg256 = g;

@@ -184,8 +184,3 @@ void ss_upols_render(struct ss_upols *c, float *const *out)
 		memcpy(out[o], ss_fft_inverse_from_spectrum(c->fft) + B, sizeof(float) * (size_t)B);
 	}
 }
-
-int ss_upols_parts(const struct ss_upols *c)
-{
-	return c->parts;
-}

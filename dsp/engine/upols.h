@@ -27,6 +27,4 @@ void ss_upols_push(struct ss_upols *c, const float *const *in);
 /** The outputs of the newest committed block: out[n_out][block]. */
 void ss_upols_render(struct ss_upols *c, float *const *out);
 
-int ss_upols_parts(const struct ss_upols *c);
-
 #endif
