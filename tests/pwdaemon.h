@@ -57,13 +57,18 @@ double wav_rms_diff(const struct wav *a, const struct wav *b, long offset, long 
 /* Longest run of frames where every channel is exactly zero, in [from, to). */
 long wav_longest_silence(const struct wav *w, long from, long to);
 
-/* Xrun counts (pw-top's ERR column) of the measuring clients and devices (every node but Soundstage's and the idle
- * Dummy/Freewheel drivers) and of Soundstage's own nodes (soundstage.*), the largest each node has shown since the daemon started: pw-top -b logs every second for
- * the daemon's whole life, so an xrun late in a measurement counts too (a single snapshot missed those). */
+/* Xruns seen since the daemon started, from two sources:
+ * - pw-top's ERR column: the largest each node has shown, for the measuring clients and devices (every node but
+ *   Soundstage's and the idle Dummy/Freewheel drivers) and for Soundstage's own nodes (soundstage.*). pw-top -b
+ *   logs every second for the daemon's whole life.
+ * - the daemon's own log: PipeWire 1.4.2 logs "graph xrun" (topic pw.node, info level; pwd_start turns that topic
+ *   on) whenever a driver starts a cycle before the last one finished. ERR misses many of these: it only counts a
+ *   node still running when the driver resets it, and a late node often finishes in between. Such a cycle puts a
+ *   quantum of silence into the device's stream and delays the rest (seen: 1 run in 20 of the policy tests). */
 struct pwd_xruns {
-	int clients, ours;
+	int clients, ours, graph;
 };
-void pwd_xruns(int *clients, int *ours);
+void pwd_xruns(struct pwd *d, struct pwd_xruns *x);
 /* pwd_xruns into a struct pwd_xruns (`arg`), as a callback run during a measurement. */
 void pwd_count_xruns(struct pwd *d, void *arg);
 /* When the graph xruns (the measuring clients, separate processes, or the whole machine stalling), samples are

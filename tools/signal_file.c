@@ -143,3 +143,70 @@ long wav_compare(const struct wav *ref, const struct wav *rec, long from, double
 	return best;
 }
 
+
+long wav_describe_mismatch(const struct wav *ref, const struct wav *rec, long off, double tol, char *buf, int size)
+{
+	const int nc = ref->channels;
+	long first = -1;
+	snprintf(buf, (size_t)size, "no frame differs by more than %.3g", tol);
+	for (long t = 0; t < ref->frames && first < 0; t++) {
+		long u = t + off;
+		if (u < 0 || u >= rec->frames)
+			break;
+		for (int c = 0; c < nc; c++)
+			if (fabs((double)ref->data[t * nc + c] - rec->data[u * nc + c]) > tol) {
+				first = t;
+				break;
+			}
+	}
+	if (first < 0)
+		return -1;
+	long zeros = 0;
+	for (long u = first + off; u < rec->frames; u++, zeros++) {
+		int all = 1;
+		for (int c = 0; c < nc; c++)
+			all &= rec->data[u * nc + c] == 0.0f;
+		if (!all)
+			break;
+	}
+	double er = 0.0, ec = 0.0;
+	for (long t = first; t < first + 256 && t < ref->frames && t + off < rec->frames; t++)
+		for (int c = 0; c < nc; c++) {
+			er += (double)ref->data[t * nc + c] * ref->data[t * nc + c];
+			ec += (double)rec->data[(t + off) * nc + c] * rec->data[(t + off) * nc + c];
+		}
+	long best = 0;
+	double best_err = INFINITY;
+	long t0 = first + zeros + 256;
+	for (long s = -2048; s <= 2048; s++) {
+		double err = 0.0;
+		long n = 0;
+		for (long t = t0; t < t0 + 4800 && t < ref->frames; t++) {
+			long u = t + off + s;
+			if (u < 0 || u >= rec->frames)
+				continue;
+			for (int c = 0; c < nc; c++) {
+				double d = ref->data[t * nc + c] - rec->data[u * nc + c];
+				err += d * d;
+			}
+			n++;
+		}
+		if (n > 0 && err < best_err) {
+			best_err = err;
+			best = s;
+		}
+	}
+	double after = 0.0;   /* max difference once re-aligned, from the first difference on */
+	for (long t = first; t < ref->frames; t++) {
+		long u = t + off + best;
+		if (u < 0 || u >= rec->frames)
+			break;
+		for (int c = 0; c < nc; c++)
+			after = fmax(after, fabs((double)ref->data[t * nc + c] - rec->data[u * nc + c]));
+	}
+	snprintf(buf, (size_t)size, "first differs at frame %ld (%.3f s); %ld exact-zero frames from there; "
+			"level rec/ref %.2f dB over 256 frames; best re-alignment after it: %+ld frames, then max "
+			"|difference| %.3g", first, first / (double)(ref->rate > 0 ? ref->rate : 48000), zeros,
+			10.0 * log10((ec + 1e-30) / (er + 1e-30)), best, after);
+	return first;
+}

@@ -29,4 +29,11 @@ long wav_onset(const struct wav *w);
  * and ref's peak. */
 long wav_compare(const struct wav *ref, const struct wav *rec, long from, double *max_diff, double *peak);
 
+/* After wav_compare found `off`, describe how rec departs from ref, for a failing test's log: the first frame
+ * (ref's timeline) off by more than `tol`, how many frames from there rec holds exact zeros, the level ratio rec/ref
+ * over the next 256 frames, the shift (within +-2048 frames) that best re-aligns the 4800 frames after it (non-zero:
+ * samples were dropped or inserted) and the largest difference from there on once re-aligned. Writes one line into
+ * buf; returns that first frame, or -1 if none differs. */
+long wav_describe_mismatch(const struct wav *ref, const struct wav *rec, long off, double tol, char *buf, int size);
+
 #endif
