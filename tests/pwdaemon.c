@@ -364,13 +364,23 @@ long wav_longest_silence(const struct wav *w, long from, long to)
 	return best;
 }
 
-void pwd_xruns(struct pwd *d, struct pwd_xruns *x)
+static long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+void pwd_xruns_begin(struct pwd *d, struct pwd_xruns *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->log_from = file_size(d->log);
+}
+
+static void read_xruns(struct pwd *d, struct pwd_xruns *x)
 {
 	struct { char name[128]; int err; } seen[64];
-	int n_seen = 0;
+	int n_seen = 0, clients = 0, ours = 0, graph = 0;
 	char line[1024];
-	x->clients = x->ours = x->graph = 0;
-	pwd_sleep(1.1);   /* one more snapshot of the state now */
 	FILE *f = fopen(pwtop_log, "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		char *tok[16], *save = NULL;
@@ -394,22 +404,33 @@ void pwd_xruns(struct pwd *d, struct pwd_xruns *x)
 		fclose(f);
 	for (int k = 0; k < n_seen; k++) {
 		if (strncmp(seen[k].name, "soundstage.", 11) == 0)
-			x->ours += seen[k].err;
+			ours += seen[k].err;
 		else if (strcmp(seen[k].name, "Dummy-Driver") != 0 && strcmp(seen[k].name, "Freewheel-Driver") != 0)
-			x->clients += seen[k].err;   /* play, rec, and the device nodes (an ALSA file PCM can fall behind too) */
+			clients += seen[k].err;   /* play, rec, and the device nodes (an ALSA file PCM can fall behind too) */
 	}
 	/* the daemon's log: one "graph xrun" line per late cycle (rate-limited lines go to debug level and carry a
 	 * "(N suppressed)" count on the next one logged) */
 	f = fopen(d->log, "r");
+	if (f && x->log_from > 0)
+		fseek(f, x->log_from, SEEK_SET);
 	while (f && fgets(line, sizeof(line), f)) {
 		const char *g = strstr(line, ") graph xrun ");
 		if (g != NULL) {
-			const char *sup = strstr(g, "(");
-			x->graph += 1 + (sup ? atoi(sup + 1) : 0);
+			const char *sup = strchr(g + 1, '(');
+			graph += 1 + (sup ? atoi(sup + 1) : 0);
 		}
 	}
 	if (f)
 		fclose(f);
+	x->clients = clients > x->clients ? clients : x->clients;
+	x->ours = ours > x->ours ? ours : x->ours;
+	x->graph = graph > x->graph ? graph : x->graph;
+}
+
+void pwd_xruns(struct pwd *d, struct pwd_xruns *x)
+{
+	pwd_sleep(1.1);   /* one more pw-top snapshot of the state now */
+	read_xruns(d, x);
 }
 
 void pwd_count_xruns(struct pwd *d, void *arg)
@@ -417,11 +438,9 @@ void pwd_count_xruns(struct pwd *d, void *arg)
 	pwd_xruns(d, arg);
 }
 
-/* When the graph xruns (the measuring clients pw-play and pw-record, separate processes, or the whole machine
- * stalling), samples are dropped before or after Soundstage and the comparison says nothing about its output:
- * a mismatch then skips the test with the counts printed. A mismatch without xruns fails. */
-bool pwd_measurement_spoiled(const struct pwd_xruns *x, bool mismatch)
+bool pwd_measurement_spoiled(struct pwd *d, struct pwd_xruns *x, bool mismatch)
 {
+	read_xruns(d, x);
 	fprintf(stderr, "  xruns: measuring clients and devices %d, soundstage nodes %d; graph xruns in the daemon's "
 			"log %d\n", x->clients, x->ours, x->graph);
 	if (mismatch && x->clients + x->ours + x->graph > 0) {

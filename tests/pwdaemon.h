@@ -64,16 +64,25 @@ long wav_longest_silence(const struct wav *w, long from, long to);
  * - the daemon's own log: PipeWire 1.4.2 logs "graph xrun" (topic pw.node, info level; pwd_start turns that topic
  *   on) whenever a driver starts a cycle before the last one finished. ERR misses many of these: it only counts a
  *   node still running when the driver resets it, and a late node often finishes in between. Such a cycle puts a
- *   quantum of silence into the device's stream and delays the rest (seen: 1 run in 20 of the policy tests). */
+ *   quantum of silence into the device's stream and delays the rest (seen in about 1 run in 6 of the policy's volume
+ *   test at quantum 256, none of them in ERR). */
 struct pwd_xruns {
 	int clients, ours, graph;
+	long log_from;   /* graph xruns count from this byte of the daemon's log on (pwd_xruns_begin) */
 };
+/* Start a measurement: counts zeroed, graph xruns counted from the daemon's log as it is now (pw-top's ERR is
+ * cumulative per node and stays whole-life). A zeroed struct never begun counts the whole log. */
+void pwd_xruns_begin(struct pwd *d, struct pwd_xruns *x);
+/* Read both sources (after a 1.1 s wait for one more pw-top snapshot) into x, keeping the larger of each count
+ * already there: call it while the measuring clients still exist, for their ERR. */
 void pwd_xruns(struct pwd *d, struct pwd_xruns *x);
-/* pwd_xruns into a struct pwd_xruns (`arg`), as a callback run during a measurement. */
+/* pwd_xruns as a callback run during a measurement (`arg`: a struct pwd_xruns). */
 void pwd_count_xruns(struct pwd *d, void *arg);
-/* When the graph xruns (the measuring clients, separate processes, or the whole machine stalling), samples are
- * dropped before or after Soundstage and a comparison says nothing about its output: a mismatch then returns
- * true (the caller skips, counts printed). A mismatch without xruns returns false (the caller fails). */
-bool pwd_measurement_spoiled(const struct pwd_xruns *x, bool mismatch);
+/* The verdict at the end of a measurement: reads both sources once more (the daemon's log is complete up to now,
+ * even after pwd_stop), prints the counts, and when the graph xrun (the measuring clients, separate processes,
+ * or the whole machine stalling) drops or inserts samples before or after Soundstage, a comparison says nothing
+ * about its output: a mismatch then returns true (the caller skips). A mismatch without xruns returns false (the
+ * caller fails). */
+bool pwd_measurement_spoiled(struct pwd *d, struct pwd_xruns *x, bool mismatch);
 
 #endif

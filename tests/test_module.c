@@ -153,6 +153,7 @@ static void render_match(bool wp, int quantum, bool alsa)
 		assert_true(pwd_wait_output("soundstage.sink", 5.0,
 				"pw-metadata 0 default.audio.sink 2>/dev/null"));
 	struct pwd_xruns xr;
+	pwd_xruns_begin(&d, &xr);
 	play_and_record(&d, in, rec, 48000, wp, pwd_count_xruns, &xr, 0.2); /* pw-top samples for ~1 s */
 	int pl = process_latency();
 	pwd_stop(&d);
@@ -171,7 +172,7 @@ static void render_match(bool wp, int quantum, bool alsa)
 			"engine %d\n", wp ? "WirePlumber" : "no session manager", quantum, alsa ? ", ALSA file PCM" : "",
 			off, md, pk, pl, latency);
 	assert_int_equal(pl, latency);
-	if (pwd_measurement_spoiled(&xr, md > 1e-4)) {
+	if (pwd_measurement_spoiled(&d, &xr, md > 1e-4)) {
 		wav_free(&a);
 		wav_free(&b);
 		pwd_cleanup(&d);
@@ -204,7 +205,7 @@ static void toggle_both(struct pwd *d, void *arg)
 	set_enabled(d, "false");
 	pwd_sleep(1.0);
 	set_enabled(d, "true");
-	/* counted after both switches (the counters are cumulative; pw-play is still playing for ~1 s) */
+	/* pw-top's ERR after both switches, while pw-play is still playing (~1 s); the log is read again at the end */
 	pwd_sleep(0.5);
 	pwd_count_xruns(d, arg);
 }
@@ -229,6 +230,7 @@ static void enabled_toggle(void **state)
 	assert_int_equal(pwd_start(&d, frag, 256, 48000, false), 0);
 	assert_true(pwd_wait_node("soundstage.sink", 5.0));
 	struct pwd_xruns xr;
+	pwd_xruns_begin(&d, &xr);
 	play_and_record(&d, in, rec, 48000, false, toggle_both, &xr, 1.1);
 	pwd_stop(&d);
 
@@ -258,7 +260,7 @@ static void enabled_toggle(void **state)
 	double step = wav_max_step(&c, o, o + end), step_on = wav_max_step(&a, 0, end), step_off = wav_max_step(&b, 0, end);
 	print_message("toggle: %d windows processed, %d plain (%d..%d ms), %d crossfading; max step %.4f (renders' own "
 			"%.4f / %.4f)\n", n_on, n_off, first_off, last_off, n_mixed, step, step_on, step_off);
-	if (pwd_measurement_spoiled(&xr, !(n_off >= 5 && n_on >= 10 && n_mixed <= 4))) {
+	if (pwd_measurement_spoiled(&d, &xr, !(n_off >= 5 && n_on >= 10 && n_mixed <= 4))) {
 		wav_free(&a);
 		wav_free(&b);
 		wav_free(&c);
@@ -311,6 +313,7 @@ static void follows_graph_rate(void **state)
 				ok ? "seen" : "NOT seen");
 		assert_true(ok);
 		struct pwd_xruns xr;
+		pwd_xruns_begin(&d, &xr);
 		play_and_record(&d, in, rec, rates[i], false, pwd_count_xruns, &xr, 0.2);
 		struct wav a, b;
 		double md, pk;
@@ -319,7 +322,7 @@ static void follows_graph_rate(void **state)
 		long off = wav_compare(&a, &b, 0, &md, &pk);
 		print_message("%d Hz: offset %ld, max |rec - render| %.3g (peak %.3f), ProcessLatency %d\n", rates[i], off,
 				md, pk, process_latency());
-		if (pwd_measurement_spoiled(&xr, !(off >= 0 && pk > 0.05 && md <= 1e-4))) {
+		if (pwd_measurement_spoiled(&d, &xr, !(off >= 0 && pk > 0.05 && md <= 1e-4))) {
 			wav_free(&a);
 			wav_free(&b);
 			pwd_stop(&d);
@@ -360,7 +363,7 @@ static void edit_during_playback(struct pwd *d, void *arg)
 	r->error_cleared = pwd_wait_output("soundstage.profile.error = \"\"", 3.0, "pw-cli info soundstage.sink");
 	/* the first design was at load; the fixed profile's design is the second to go live */
 	r->redesigned = pwd_wait_output("soundstage.designs = \"2\"", 5.0, "pw-cli info soundstage.sink");
-	pwd_count_xruns(d, &r->xr);   /* after the edits: the counters are cumulative */
+	pwd_count_xruns(d, &r->xr);   /* pw-top's ERR, while the clients exist; the log is read again at the end */
 }
 
 /* Hot reload during playback: good -> broken -> good. The broken edit shows its FILE:LINE:COL error on the
@@ -387,6 +390,7 @@ static void hot_reload(void **state)
 	fragment(frag, sizeof(frag), r.profile, 48000, false, NULL);
 	assert_int_equal(pwd_start(&d, frag, 256, 48000, false), 0);
 	assert_true(pwd_wait_node("soundstage.sink", 5.0));
+	pwd_xruns_begin(&d, &r.xr);
 	play_and_record(&d, in, rec, 48000, false, edit_during_playback, &r, 0.8);
 	pwd_stop(&d);
 	char expect[1024];
@@ -406,7 +410,7 @@ static void hot_reload(void **state)
 	assert_true(first >= 0);
 	long gap = wav_longest_silence(&w, first, first + (long)(3.8 * 48000));
 	print_message("hot reload: longest all-zero run during the programme: %ld samples\n", gap);
-	if (pwd_measurement_spoiled(&r.xr, gap >= 8)) {
+	if (pwd_measurement_spoiled(&d, &r.xr, gap >= 8)) {
 		wav_free(&w);
 		pwd_cleanup(&d);
 		skip();

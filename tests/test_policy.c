@@ -106,7 +106,7 @@ static void render(const char *profile, const char *in, const char *out)
 /* Compare a device's raw file with a render scaled by `gain`; returns the max difference (or skips when the graph
  * xrun and it does not match). */
 static double device_vs_render(struct pwd *d, const char *node, int channels, const char *ref_path, double gain,
-		const struct pwd_xruns *xr)
+		struct pwd_xruns *xr)
 {
 	char raw[600];
 	struct wav ref, rec;
@@ -125,7 +125,7 @@ static double device_vs_render(struct pwd *d, const char *node, int channels, co
 	}
 	wav_free(&ref);
 	wav_free(&rec);
-	if (pwd_measurement_spoiled(xr, !(md <= 1e-4))) {
+	if (pwd_measurement_spoiled(d, xr, !(md <= 1e-4))) {
 		pwd_stop(d);
 		pwd_cleanup(d);
 		skip();
@@ -175,6 +175,7 @@ static void matching_device(void **state)
 	programme(&d, in, 2.0);
 	render("studio-5", in, ref);
 	struct pwd_xruns xr;
+	pwd_xruns_begin(&d, &xr);
 	play_default(&d, in);
 	pwd_count_xruns(&d, &xr);
 	double md = device_vs_render(&d, "array", 5, ref, 1.0, &xr);
@@ -204,6 +205,7 @@ static void volume_and_mute(void **state)
 	assert_int_equal(pwd_sh("wpctl set-volume @DEFAULT_AUDIO_SINK@ 0.5"), 0);
 	pwd_sleep(0.3);
 	struct pwd_xruns xr;
+	pwd_xruns_begin(&d, &xr);
 	play_default(&d, in);
 	pwd_count_xruns(&d, &xr);
 	double md = device_vs_render(&d, "array", 5, ref, 0.125, &xr);
@@ -334,9 +336,10 @@ static void bad_rules(void **state)
 	programme(&d, in, 1.0);
 	const char *nodes[2] = { "typo", "missing" };
 	for (int i = 0; i < 2; i++) {
+		struct pwd_xruns xr;
+		pwd_xruns_begin(&d, &xr);
 		pid_t p = pwd_spawn("exec pw-play --target %s -P '{ node.name = play node.dont-fallback = true }' '%s'",
 				nodes[i], in);
-		struct pwd_xruns xr;
 		pwd_sleep(0.8);
 		pwd_count_xruns(&d, &xr);   /* while pw-play is still there to be counted */
 		assert_int_equal(pwd_wait_timeout(p, 20.0), 0);
@@ -348,7 +351,7 @@ static void bad_rules(void **state)
 		assert_int_equal(wav_load_raw_f32(raw, 2, 48000, &rec), 0);
 		long off = wav_compare(&ref, &rec, 0, &md, &pk);
 		print_message("  %s (plain sink): offset %ld, max |device - programme| %.3g\n", nodes[i], off, md);
-		if (pwd_measurement_spoiled(&xr, !(off >= 0 && md <= 1e-4))) {
+		if (pwd_measurement_spoiled(&d, &xr, !(off >= 0 && md <= 1e-4))) {
 			wav_free(&ref);
 			wav_free(&rec);
 			pwd_stop(&d);
