@@ -18,7 +18,6 @@
 
 #define SOUNDSTAGE SOUNDSTAGE_EXE
 #define ARRAY_POS "AUX0 AUX1 AUX2 AUX3 AUX4"
-#define ARRAY_MAP "[ AUX0 AUX1 AUX2 AUX3 AUX4 ]"  /* a comma list loses its first channel in 1.4.2 */
 
 /* Stereo test signal: `lead` s of silence, then tones and noise (different in L and R), then 0.3 s silence. */
 static void write_input(const char *path, int rate, double lead, double seconds)
@@ -93,9 +92,9 @@ static void play_and_record(struct pwd *d, const char *in, const char *rec, int 
 {
 	char pc[512];
 	/* with WirePlumber, stream.capture.sink asks for the sink's monitor (else it looks for a source) */
-	pid_t r = pwd_spawn("exec pw-record --target array --rate %d --channels 5 --channel-map '" ARRAY_MAP "' --format f32 "
-			"-P '{ node.name = rec node.dont-fallback = true %s }' '%s'", rate, wp ? "stream.capture.sink = true" :
-			pwd_port_config("Input", rate, ARRAY_POS, pc, sizeof(pc)), rec);
+	pid_t r = pwd_spawn("exec '" RT_STREAM "' record --rate %d --channels 5 --positions '" ARRAY_POS "' "
+			"--props '{ node.name = rec target.object = array node.dont-fallback = true %s }' '%s'", rate,
+			wp ? "stream.capture.sink = true" : pwd_port_config("Input", rate, ARRAY_POS, pc, sizeof(pc)), rec);
 	assert_true(pwd_wait_node("rec", 5.0));
 	if (!wp) {
 		/* without a session manager nothing links: the module's output to the array, the array to us */
@@ -108,10 +107,10 @@ static void play_and_record(struct pwd *d, const char *in, const char *rec, int 
 	pwd_sleep(0.3);
 	pid_t p;
 	if (wp)
-		p = pwd_spawn("exec pw-play -P '{ node.name = play }' '%s'", in); /* the default sink */
+		p = pwd_spawn("exec '" RT_STREAM "' play --props '{ node.name = play }' '%s'", in); /* the default sink */
 	else
-		p = pwd_spawn("exec pw-play --target soundstage.sink -P '{ node.name = play node.dont-fallback = true "
-				"%s }' '%s'", pwd_port_config("Output", rate, "FL FR", pc, sizeof(pc)), in);
+		p = pwd_spawn("exec '" RT_STREAM "' play --props '{ node.name = play target.object = soundstage.sink "
+				"node.dont-fallback = true %s }' '%s'", pwd_port_config("Output", rate, "FL FR", pc, sizeof(pc)), in);
 	assert_true(pwd_wait_node("play", 5.0));
 	if (!wp)
 		assert_int_equal(pwd_sh("pw-link play soundstage.sink"), 0);
@@ -300,8 +299,8 @@ static void follows_graph_rate(void **state)
 		}
 		/* prime the graph at this rate so the streams renegotiate, then wait for the design to follow */
 		char pc[512];
-		pid_t p = pwd_spawn("exec pw-play --target soundstage.sink -P '{ node.name = prime %s }' '%s'",
-				pwd_port_config("Output", rates[i], "FL FR", pc, sizeof(pc)), in);
+		pid_t p = pwd_spawn("exec '" RT_STREAM "' play --props '{ node.name = prime target.object = soundstage.sink "
+				"%s }' '%s'", pwd_port_config("Output", rates[i], "FL FR", pc, sizeof(pc)), in);
 		assert_true(pwd_wait_node("prime", 5.0));
 		pwd_sh("pw-link prime soundstage.sink");
 		pwd_wait_timeout(p, 20.0);

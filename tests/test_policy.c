@@ -131,12 +131,13 @@ static double device_vs_render(struct pwd *d, const char *node, int channels, co
 		skip();
 	}
 	assert_true(off >= 0);
+	assert_true(pk > 0.01);   /* the comparison covered the programme */
 	return md;
 }
 
 static void play_default(struct pwd *d, const char *file)
 {
-	pid_t p = pwd_spawn("exec pw-play -P '{ node.name = play }' '%s'", file);
+	pid_t p = pwd_spawn("exec '" RT_STREAM "' play --props '{ node.name = play }' '%s'", file);
 	assert_int_equal(pwd_wait_timeout(p, 20.0), 0);
 	pwd_sleep(0.3);
 }
@@ -338,10 +339,10 @@ static void bad_rules(void **state)
 	for (int i = 0; i < 2; i++) {
 		struct pwd_xruns xr;
 		pwd_xruns_begin(&d, &xr);
-		pid_t p = pwd_spawn("exec pw-play --target %s -P '{ node.name = play node.dont-fallback = true }' '%s'",
-				nodes[i], in);
+		pid_t p = pwd_spawn("exec '" RT_STREAM "' play --props '{ node.name = play target.object = %s "
+				"node.dont-fallback = true }' '%s'", nodes[i], in);
 		pwd_sleep(0.8);
-		pwd_count_xruns(&d, &xr);   /* while pw-play is still there to be counted */
+		pwd_count_xruns(&d, &xr);   /* while the player is still there to be counted */
 		assert_int_equal(pwd_wait_timeout(p, 20.0), 0);
 		pwd_sleep(0.3);
 		struct wav ref, rec;
@@ -351,6 +352,11 @@ static void bad_rules(void **state)
 		assert_int_equal(wav_load_raw_f32(raw, 2, 48000, &rec), 0);
 		long off = wav_compare(&ref, &rec, 0, &md, &pk);
 		print_message("  %s (plain sink): offset %ld, max |device - programme| %.3g\n", nodes[i], off, md);
+		if (off >= 0 && !(md <= 1e-4)) {
+			char how[400];
+			wav_describe_mismatch(&ref, &rec, off, 1e-4, how, (int)sizeof(how));
+			print_message("  %s: %s\n", nodes[i], how);
+		}
 		if (pwd_measurement_spoiled(&d, &xr, !(off >= 0 && md <= 1e-4))) {
 			wav_free(&ref);
 			wav_free(&rec);
@@ -359,6 +365,7 @@ static void bad_rules(void **state)
 			skip();
 		}
 		assert_true(off >= 0 && md <= 1e-4);
+		assert_true(pk > 0.1);   /* the comparison covered the programme */
 		wav_free(&ref);
 		wav_free(&rec);
 	}

@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -190,6 +192,51 @@ struct matrix {
 
 /* Soundstage's convolver with the engine's block, fed quantum by quantum (its own block buffering, as the engine
  * does). Returns CPU % and writes the output [n_out][frames] (delayed by one block). */
+/* Wake-up lateness: a thread sleeping to absolute deadlines one quantum apart, like a timer-driven audio graph,
+ * at SCHED_FIFO when allowed (PipeWire's data threads run so). A wake-up later than a whole quantum is a cycle
+ * the graph cannot make however cheap the processing: how small a quantum this machine can sustain. */
+struct lateness {
+	int period_us;
+	double seconds;
+	bool fifo;
+	long wakeups, late_quantum;   /* late by more than one period */
+	double worst_us;
+};
+
+static void *lateness_thread(void *arg)
+{
+	struct lateness *l = arg;
+	struct sched_param sp = { .sched_priority = 80 };
+	l->fifo = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	long n = (long)(l->seconds * 1e6 / l->period_us);
+	for (long i = 0; i < n; i++) {
+		next.tv_nsec += (long)l->period_us * 1000;
+		while (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double late = (double)(now.tv_sec - next.tv_sec) * 1e6 + (double)(now.tv_nsec - next.tv_nsec) / 1e3;
+		l->wakeups++;
+		l->late_quantum += late > l->period_us;
+		l->worst_us = fmax(l->worst_us, late);
+	}
+	return NULL;
+}
+
+static struct lateness wakeup_lateness(int quantum, double secs)
+{
+	struct lateness l = { .period_us = (int)(quantum * 1e6 / RATE), .seconds = secs };
+	pthread_t t;
+	if (pthread_create(&t, NULL, lateness_thread, &l) == 0)
+		pthread_join(t, NULL);
+	return l;
+}
+
 static double matrix_soundstage_once(const struct matrix *m, int block, int quantum, float *y, long frames)
 {
 	struct ss_convolver *c = ss_convolver_new(m->n_in, m->n_out, block, m->taps, m->fir);
@@ -601,6 +648,17 @@ int main(int argc, char **argv)
 			"time per quantum; on a shared VM the worst also catches interrupts and cache refills after preemption, "
 			"the 99.9th percentile less so. At quanta below the block the block runs every few quanta, so the median "
 			"quantum does no FFT work and worst/median says little there.)\n\n");
+
+	/* 1b. how small a quantum this machine can keep up with, whatever the processing costs */
+	printf("Wake-up lateness of a thread sleeping one quantum at a time (%.0f s each)\n", fmin(seconds, 5.0));
+	for (int q = 0; q < 2; q++) {
+		const int quantum = q == 0 ? 64 : 256;
+		struct lateness l = wakeup_lateness(quantum, fmin(seconds, 5.0));
+		printf("quantum %4d (%4d us, %s): %ld wake-ups, %ld later than a whole quantum (%.2f/s), worst %.0f us\n",
+				quantum, l.period_us, l.fifo ? "SCHED_FIFO" : "SCHED_OTHER: no real-time rights", l.wakeups,
+				l.late_quantum, l.late_quantum / fmin(seconds, 5.0), l.worst_us);
+	}
+	printf("(each such wake-up is a cycle a timer-driven graph misses, an xrun, on this machine)\n\n");
 
 	/* 2. the same FIR matrix (studio-5's designed 3 x 5 filters) through each engine */
 	struct ss_filterset *fs = design("studio-5");

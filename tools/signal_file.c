@@ -130,7 +130,9 @@ long wav_compare(const struct wav *ref, const struct wav *rec, long from, double
 	double md = 0.0, pk = 0.0;
 	for (long t = from; t < ref->frames; t++) {
 		long u = t + best;
-		if (u < 0 || u >= rec->frames)
+		if (u < 0)
+			continue;   /* rec starts later than ref's frame 0 (a negative offset): compare from its start */
+		if (u >= rec->frames)
 			break;
 		for (int c = 0; c < nc; c++) {
 			double x = ref->data[t * nc + c], d = fabs(x - rec->data[u * nc + c]);
@@ -151,7 +153,9 @@ long wav_describe_mismatch(const struct wav *ref, const struct wav *rec, long of
 	snprintf(buf, (size_t)size, "no frame differs by more than %.3g", tol);
 	for (long t = 0; t < ref->frames && first < 0; t++) {
 		long u = t + off;
-		if (u < 0 || u >= rec->frames)
+		if (u < 0)
+			continue;
+		if (u >= rec->frames)
 			break;
 		for (int c = 0; c < nc; c++)
 			if (fabs((double)ref->data[t * nc + c] - rec->data[u * nc + c]) > tol) {
@@ -170,7 +174,7 @@ long wav_describe_mismatch(const struct wav *ref, const struct wav *rec, long of
 			break;
 	}
 	double er = 0.0, ec = 0.0;
-	for (long t = first; t < first + 256 && t < ref->frames && t + off < rec->frames; t++)
+	for (long t = first; t < first + 256 && t < ref->frames && t + off < rec->frames; t++)   /* t + off >= 0 */
 		for (int c = 0; c < nc; c++) {
 			er += (double)ref->data[t * nc + c] * ref->data[t * nc + c];
 			ec += (double)rec->data[(t + off) * nc + c] * rec->data[(t + off) * nc + c];
@@ -199,7 +203,9 @@ long wav_describe_mismatch(const struct wav *ref, const struct wav *rec, long of
 	double after = 0.0;   /* max difference once re-aligned, from the first difference on */
 	for (long t = first; t < ref->frames; t++) {
 		long u = t + off + best;
-		if (u < 0 || u >= rec->frames)
+		if (u < 0)
+			continue;
+		if (u >= rec->frames)
 			break;
 		for (int c = 0; c < nc; c++)
 			after = fmax(after, fabs((double)ref->data[t * nc + c] - rec->data[u * nc + c]));
