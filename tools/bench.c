@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -93,17 +94,11 @@ static struct ss_filterset *design(const char *name)
 	return fs;
 }
 
-static long rss_kib(void)
+/* Heap bytes in use (malloc'd and mmap'd chunks; FFTW allocates through malloc too), in KiB. */
+static long heap_kib(void)
 {
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
+	struct mallinfo2 mi = mallinfo2();
+	return (long)((mi.uordblks + mi.hblkhd) / 1024);
 }
 
 /* ---- Soundstage's whole pipeline (upmix, matrix, plain feed kept warm, limiter) ---- */
@@ -124,10 +119,10 @@ static struct run pipeline(struct ss_filterset *fs, int quantum, long *mem_kib)
 	}
 	for (int o = 0; o < fs->n_drivers; o++)
 		outs[o] = out + (size_t)o * quantum;
-	long before = rss_kib();
+	long before = heap_kib();
 	struct ss_engine *e = ss_engine_new(fs);
 	if (mem_kib)
-		*mem_kib = rss_kib() - before;
+		*mem_kib = heap_kib() - before;   /* what the engine holds, on top of its filter set */
 	long nq = n / quantum;
 	double *t = malloc(sizeof(double) * (size_t)nq);
 	/* one second of warm-up (caches, page faults), not measured */
@@ -627,8 +622,9 @@ int main(int argc, char **argv)
 	printf("%-11s %7s %6s %5s %8s %8s %10s %10s %10s %10s\n", "profile", "drivers", "taps", "block", "quantum",
 			"cpu %", "median us", "p99.9 us", "worst us", "worst/med");
 	for (int p = 0; p < 3; p++) {
+		long heap0 = heap_kib();
 		struct ss_filterset *fs = design(profiles[p]);
-		long mem = 0;
+		long fs_mem = heap_kib() - heap0, mem = 0;
 		for (int q = 0; q < 3; q++) {
 			struct run r = pipeline(fs, quanta[q], q == 0 ? &mem : NULL);
 			printf("%-11s %7d %6d %5d %8d %8.3f %10.1f %10.1f %10.1f %10.2f\n", profiles[p], fs->n_drivers,
@@ -637,8 +633,8 @@ int main(int argc, char **argv)
 			if (p == 0 && quanta[q] == 256)
 				studio_q256 = r.cpu_pct;
 		}
-		printf("%-11s latency %d samples (%.1f ms); engine memory %ld KiB (RSS growth at creation)\n",
-				profiles[p], fs->latency, 1000.0 * fs->latency / RATE, mem);
+		printf("%-11s latency %d samples (%.1f ms); memory: engine %ld KiB + its filter set %ld KiB (heap held)\n",
+				profiles[p], fs->latency, 1000.0 * fs->latency / RATE, mem, fs_mem);
 		ss_filterset_free(fs);
 	}
 	struct run ctl = control((long)(seconds * RATE) / 256);
@@ -647,7 +643,11 @@ int main(int argc, char **argv)
 	printf("(control: the same arithmetic every quantum, for the machine's own spread. Times are this thread's CPU "
 			"time per quantum; on a shared VM the worst also catches interrupts and cache refills after preemption, "
 			"the 99.9th percentile less so. At quanta below the block the block runs every few quanta, so the median "
-			"quantum does no FFT work and worst/median says little there.)\n\n");
+			"quantum does no FFT work and worst/median says little there.)\n");
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("peak resident memory of this process so far (designs, engines, test signals): %.1f MiB\n\n",
+			ru.ru_maxrss / 1024.0);
 
 	/* 1b. how small a quantum this machine can keep up with, whatever the processing costs */
 	printf("Wake-up lateness of a thread sleeping one quantum at a time (%.0f s each)\n", fmin(seconds, 5.0));
