@@ -330,24 +330,6 @@ double wav_max_step(const struct wav *w, long from, long to)
 	return m;
 }
 
-double wav_rms_diff(const struct wav *a, const struct wav *b, long offset, long from, long to)
-{
-	double acc = 0.0;
-	long n = 0;
-	const int nc = a->channels;
-	for (long t = from; t < to && t < a->frames; t++) {
-		long u = t + offset;
-		if (u < 0 || u >= b->frames)
-			continue;
-		for (int c = 0; c < nc; c++) {
-			double d = a->data[t * nc + c] - b->data[u * nc + c];
-			acc += d * d;
-			n++;
-		}
-	}
-	return n ? sqrt(acc / (double)n) : INFINITY;
-}
-
 long wav_longest_silence(const struct wav *w, long from, long to)
 {
 	long best = 0, run = 0;

@@ -52,8 +52,6 @@ void pwd_sleep(double s);
 
 /* Largest sample-to-sample step over all channels in frames [from, to). */
 double wav_max_step(const struct wav *w, long from, long to);
-/* RMS of (a[t] - b[t + offset]) over frames [from, to) of a, all channels. */
-double wav_rms_diff(const struct wav *a, const struct wav *b, long offset, long from, long to);
 /* Longest run of frames where every channel is exactly zero, in [from, to). */
 long wav_longest_silence(const struct wav *w, long from, long to);
 

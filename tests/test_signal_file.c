@@ -121,6 +121,20 @@ static void inserted_quantum(void **state)
 	wav_free(&rec);
 }
 
+/* RMS of the difference over a window: a constant 0.1 added to one channel of 1000 frames is 0.1 / sqrt(2) over
+ * those frames (two channels), 0 outside them, and a window the recording does not reach is INFINITY. */
+static void rms_of_a_known_difference(void **state)
+{
+	struct wav ref = noise(FRAMES), rec = shifted(&ref, 40);
+	for (long t = 3000; t < 4000; t++)
+		rec.data[(t + 40) * 2] += 0.1f;
+	assert_true(fabs(wav_rms_diff(&ref, &rec, 40, 3000, 4000) - 0.1 / sqrt(2.0)) < 1e-6);
+	assert_true(wav_rms_diff(&ref, &rec, 40, 5000, 9000) == 0.0);
+	assert_true(isinf(wav_rms_diff(&ref, &rec, FRAMES, 0, 100)));
+	wav_free(&ref);
+	wav_free(&rec);
+}
+
 /* Nothing to align: a silent recording, or different channel counts. */
 static void nothing_to_compare(void **state)
 {
@@ -144,6 +158,7 @@ int main(void)
 		cmocka_unit_test(earlier_recording),
 		cmocka_unit_test(one_changed_sample),
 		cmocka_unit_test(inserted_quantum),
+		cmocka_unit_test(rms_of_a_known_difference),
 		cmocka_unit_test(nothing_to_compare),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

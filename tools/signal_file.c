@@ -100,6 +100,35 @@ long wav_onset(const struct wav *w)
 	return -1;
 }
 
+/* Sum over frames t in [from, to) of ref and all channels of (ref[t] - rec[t + off])^2, skipping frames rec does
+ * not have; *n (if set) gets the number of frames summed. */
+static double sq_diff(const struct wav *ref, const struct wav *rec, long off, long from, long to, long *n)
+{
+	const int nc = ref->channels;
+	double acc = 0.0;
+	long k = 0;
+	for (long t = from < 0 ? 0 : from; t < to && t < ref->frames; t++) {
+		long u = t + off;
+		if (u < 0 || u >= rec->frames)
+			continue;
+		for (int c = 0; c < nc; c++) {
+			double d = (double)ref->data[t * nc + c] - rec->data[u * nc + c];
+			acc += d * d;
+		}
+		k++;
+	}
+	if (n)
+		*n = k;
+	return acc;
+}
+
+double wav_rms_diff(const struct wav *a, const struct wav *b, long offset, long from, long to)
+{
+	long n;
+	double acc = sq_diff(a, b, offset, from, to, &n);
+	return n ? sqrt(acc / ((double)n * a->channels)) : INFINITY;
+}
+
 long wav_compare(const struct wav *ref, const struct wav *rec, long from, double *max_diff, double *peak)
 {
 	long a = wav_onset(ref), b = wav_onset(rec);
@@ -111,17 +140,7 @@ long wav_compare(const struct wav *ref, const struct wav *rec, long from, double
 	long best = -1;
 	double best_err = INFINITY;
 	for (long off = b - a - 256; off <= b - a + 256; off++) {
-		double err = 0.0;
-		long t0 = a > 0 ? a : 0;
-		for (long t = t0; t < t0 + 4800 && t < ref->frames; t++) {
-			long u = t + off;
-			if (u < 0 || u >= rec->frames)
-				continue;
-			for (int c = 0; c < nc; c++) {
-				double d = ref->data[t * nc + c] - rec->data[u * nc + c];
-				err += d * d;
-			}
-		}
+		double err = sq_diff(ref, rec, off, a, a + 4800, NULL);
 		if (err < best_err) {
 			best_err = err;
 			best = off;
@@ -183,18 +202,8 @@ long wav_describe_mismatch(const struct wav *ref, const struct wav *rec, long of
 	double best_err = INFINITY;
 	long t0 = first + zeros + 256;
 	for (long s = -2048; s <= 2048; s++) {
-		double err = 0.0;
-		long n = 0;
-		for (long t = t0; t < t0 + 4800 && t < ref->frames; t++) {
-			long u = t + off + s;
-			if (u < 0 || u >= rec->frames)
-				continue;
-			for (int c = 0; c < nc; c++) {
-				double d = ref->data[t * nc + c] - rec->data[u * nc + c];
-				err += d * d;
-			}
-			n++;
-		}
+		long n;
+		double err = sq_diff(ref, rec, off + s, t0, t0 + 4800, &n);
 		if (n > 0 && err < best_err) {
 			best_err = err;
 			best = s;

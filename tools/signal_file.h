@@ -29,6 +29,10 @@ long wav_onset(const struct wav *w);
  * and ref's peak. */
 long wav_compare(const struct wav *ref, const struct wav *rec, long from, double *max_diff, double *peak);
 
+/* RMS of (a[t] - b[t + offset]) over frames [from, to) of a and all channels, counting only frames b has
+ * (INFINITY if none). */
+double wav_rms_diff(const struct wav *a, const struct wav *b, long offset, long from, long to);
+
 /* After wav_compare found `off`, describe how rec departs from ref, for a failing test's log: the first frame
  * (ref's timeline) off by more than `tol`, how many frames from there rec holds exact zeros, the level ratio rec/ref
  * over the next 256 frames, the shift (within +-2048 frames) that best re-aligns the 4800 frames after it (non-zero:
