@@ -50,9 +50,13 @@ struct ss_fft *ss_fft_new(int n)
 	f->im = ss_fft_alloc((size_t)n / 2 + 1);
 	if (!f->in || !f->out || !f->spec || !f->re || !f->im)
 		goto fail;
+	/* FFTW_MEASURE times candidate algorithms (the fastest transforms; seconds of planning for a new size on a
+	 * small board, minutes under an emulator); SOUNDSTAGE_FFT_PLANNER=estimate picks one by heuristics at once */
+	const char *planner = getenv("SOUNDSTAGE_FFT_PLANNER");
+	const unsigned flags = planner && strcmp(planner, "estimate") == 0 ? FFTW_ESTIMATE : FFTW_MEASURE;
 	pthread_mutex_lock(&ss_fftw_planner_lock);
-	f->fwd = fftwf_plan_dft_r2c_1d(n, f->in, (fftwf_complex *)f->spec, FFTW_MEASURE);
-	f->inv = fftwf_plan_dft_c2r_1d(n, (fftwf_complex *)f->spec, f->out, FFTW_MEASURE);
+	f->fwd = fftwf_plan_dft_r2c_1d(n, f->in, (fftwf_complex *)f->spec, flags);
+	f->inv = fftwf_plan_dft_c2r_1d(n, (fftwf_complex *)f->spec, f->out, flags);
 	pthread_mutex_unlock(&ss_fftw_planner_lock);
 	if (!f->fwd || !f->inv)
 		goto fail;
