@@ -3,8 +3,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 
 void pwd_sleep(double s)
@@ -433,3 +438,26 @@ bool pwd_measurement_spoiled(struct pwd *d, struct pwd_xruns *x, bool mismatch)
 	return false;
 }
 
+
+double pwd_compare(struct pwd *d, struct pwd_xruns *x, struct wav *ref, struct wav *rec, double min_peak,
+		const char *label)
+{
+	double md, pk;
+	long off = wav_compare(ref, rec, 0, &md, &pk);
+	print_message("  %s: offset %ld, max |difference| %.3g (reference peak %.3f)\n", label, off, md, pk);
+	if (off >= 0 && !(md <= 1e-4)) {
+		char how[400];
+		wav_describe_mismatch(ref, rec, off, 1e-4, how, (int)sizeof(how));
+		print_message("  %s: %s\n", label, how);
+	}
+	wav_free(ref);
+	wav_free(rec);
+	if (pwd_measurement_spoiled(d, x, !(md <= 1e-4))) {
+		pwd_stop(d);
+		pwd_cleanup(d);
+		skip();
+	}
+	assert_true(off >= 0);
+	assert_true(pk > min_peak);   /* the comparison covered the programme */
+	return md;
+}

@@ -82,5 +82,13 @@ void pwd_count_xruns(struct pwd *d, void *arg);
  * about its output: a mismatch then returns true (the caller skips). A mismatch without xruns returns false (the
  * caller fails). */
 bool pwd_measurement_spoiled(struct pwd *d, struct pwd_xruns *x, bool mismatch);
+/* The verdict on one recording against its reference: align them (wav_compare), print `label` with the offset,
+ * the largest difference and the reference's peak over the compared frames, and where and how they part when they
+ * differ by more than 1e-4 (wav_describe_mismatch). Such a difference while the graph xrun stops the daemon and
+ * skips the test (pwd_measurement_spoiled); otherwise asserts that an offset was found and that the reference's
+ * peak exceeds `min_peak`. Frees both signals; returns the largest difference (the caller asserts its bound). A
+ * cmocka test's helper: it may leave the test. */
+double pwd_compare(struct pwd *d, struct pwd_xruns *x, struct wav *ref, struct wav *rec, double min_peak,
+		const char *label);
 
 #endif

@@ -19,7 +19,6 @@
  * Test support, not part of Soundstage. */
 #include <getopt.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +37,10 @@ struct data {
 	struct spa_source *finished;
 	bool playing;
 	struct wav w;                 /* play: the file; record: the buffer (w.frames = capacity) */
-	long pos;                     /* frames played / recorded (data thread) */
-	atomic_long recorded;         /* published copy of pos for the main thread */
-	atomic_bool overflow;
+	/* written by the data thread; the main thread reads them only after pw_stream_destroy, which waits for the
+	 * data loop (a blocking invoke) */
+	long pos;                     /* frames played / recorded */
+	bool overflow;                /* record: more arrived than the buffer holds */
 	bool flushing, stopping;
 	int status;
 };
@@ -81,12 +81,11 @@ static void on_process(void *userdata)
 		uint32_t n = SPA_MIN(sd->chunk->size, sd->maxsize - offs) / stride;
 		long room = d->w.frames - d->pos;
 		if ((long)n > room) {
-			atomic_store(&d->overflow, true);
+			d->overflow = true;
 			n = room > 0 ? (uint32_t)room : 0;
 		}
 		memcpy(d->w.data + d->pos * d->w.channels, SPA_PTROFF(sd->data, offs, void), (size_t)n * stride);
 		d->pos += n;
-		atomic_store(&d->recorded, d->pos);
 	}
 	pw_stream_queue_buffer(d->stream, b);
 }
@@ -248,8 +247,8 @@ int main(int argc, char **argv)
 	pw_stream_destroy(d.stream);
 
 	if (!d.playing) {
-		d.w.frames = atomic_load(&d.recorded);
-		if (atomic_load(&d.overflow))
+		d.w.frames = d.pos;
+		if (d.overflow)
 			fprintf(stderr, "rt-stream: more than %g s arrived; kept the first %g s\n", seconds, seconds);
 		if (wav_save(path, &d.w, -1) != 0) {
 			fprintf(stderr, "rt-stream: can't write %s\n", path);
