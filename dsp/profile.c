@@ -339,8 +339,8 @@ static int parse_listener(struct parser *ps, struct spa_json *it, const struct m
 static int parse_driver(struct parser *ps, struct spa_json *it, const char *v, int vlen, int index)
 {
 	static const char *const known[] = { "name", "channel", "position", "axis", "band", "directivity",
-		"radius", "gain", NULL };
-	enum { K_NAME, K_CHANNEL, K_POSITION, K_AXIS, K_BAND, K_DIRECTIVITY, K_RADIUS, K_GAIN };
+		"radius", "gain", "limit", NULL };
+	enum { K_NAME, K_CHANNEL, K_POSITION, K_AXIS, K_BAND, K_DIRECTIVITY, K_RADIUS, K_GAIN, K_LIMIT };
 	static const unsigned required = (1u << K_NAME) | (1u << K_CHANNEL) | (1u << K_POSITION) |
 		(1u << K_AXIS) | (1u << K_BAND);
 	static const char *const what[] = {
@@ -419,6 +419,9 @@ static int parse_driver(struct parser *ps, struct spa_json *it, const char *v, i
 		case K_GAIN:
 			r = read_number(ps, key, m.val, m.vlen, -40.0, 12.0, "dB", &d->gain_db);
 			break;
+		case K_LIMIT:
+			r = read_number(ps, key, m.val, m.vlen, -40.0, 0.0, "dBFS", &d->limit_db);
+			break;
 		}
 		if (r < 0)
 			return r;
@@ -451,6 +454,7 @@ static int parse_drivers(struct parser *ps, struct spa_json *it, const struct me
 		memset(d, 0, sizeof(*d));
 		d->directivity = SS_DIRECTIVITY_PISTON;
 		d->radius = 0.025;
+		d->limit_db = NAN;
 		int r = parse_driver(ps, &sub, v, vlen, n);
 		if (r < 0)
 			return r;
@@ -624,7 +628,7 @@ static int parse_beam(struct parser *ps, struct spa_json *it, const struct membe
 
 static int parse_output(struct parser *ps, struct spa_json *it, const struct member *pm)
 {
-	static const char *const known[] = { "gain", "headroom", "limit", "target", NULL };
+	static const char *const known[] = { "gain", "limit", "target", NULL };
 	struct spa_json sub;
 	struct member m;
 	unsigned seen = 0;
@@ -640,9 +644,7 @@ static int parse_output(struct parser *ps, struct spa_json *it, const struct mem
 		if (idx == 0)
 			r = read_number(ps, "output.gain", m.val, m.vlen, -60.0, 12.0, "dB", &ps->p->output.gain_db);
 		else if (idx == 1)
-			r = read_bool(ps, "output.headroom", m.val, m.vlen, &ps->p->output.auto_headroom);
-		else if (idx == 2)
-			r = read_number(ps, "output.limit", m.val, m.vlen, -20.0, 0.0, "dBFS", &ps->p->output.limit_db);
+			r = read_number(ps, "output.limit", m.val, m.vlen, -40.0, 0.0, "dBFS", &ps->p->output.limit_db);
 		else
 			r = read_string(ps, "output.target", m.val, m.vlen, ps->p->output.target,
 					sizeof(ps->p->output.target));
@@ -742,7 +744,6 @@ void ss_profile_defaults(struct ss_profile *p)
 	p->beam.lobe_deg = 45.0;
 	p->beam.effort_db = 10.0;
 	p->output.gain_db = 0.0;
-	p->output.auto_headroom = true;
 	p->output.limit_db = -0.1;
 	p->room.size[0] = 5.0;
 	p->room.size[1] = 4.0;

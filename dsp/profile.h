@@ -51,6 +51,7 @@ struct ss_driver {
 	enum ss_directivity directivity;
 	double radius;              /**< m, piston radius (ignored for point) */
 	double gain_db;             /**< trim applied to this driver's output, dB */
+	double limit_db;            /**< true-peak ceiling of this driver, dBFS; NaN: output.limit */
 };
 
 /** A piecewise-linear curve in (log-frequency, dB). */
@@ -102,8 +103,7 @@ struct ss_profile {
 
 	struct {
 		double gain_db;         /**< master output gain */
-		bool auto_headroom;     /**< derive each driver's headroom from its designed peak gain */
-		double limit_db;        /**< protective limiter ceiling, dBFS (<= 0) */
+		double limit_db;        /**< every driver's true-peak ceiling unless its own `limit` says otherwise, dBFS */
 		char target[256];       /**< node.name of the multichannel device to play into ("" = let the policy
 		                             choose); the module's target.object argument overrides it */
 	} output;

@@ -46,7 +46,8 @@
 #include <pipewire/impl.h>
 #include <pipewire/pipewire.h>
 
-#include "design/filterset.h"
+#include "design/design.h"
+#include "filterset.h"
 #include "engine/engine.h"
 #include "engine/handoff.h"
 #include "profile.h"
@@ -235,7 +236,7 @@ static void *design_worker(void *data)
 	struct ss_filterset *fs = NULL;
 	job->res = ss_design(&job->profile, job->rate, NULL, &fs, &job->err);
 	if (job->res == 0) {
-		job->engine = ss_engine_new(fs);
+		job->engine = ss_engine_new_owning(fs);
 		if (job->engine == NULL) {
 			ss_filterset_free(fs);
 			job->res = -ENOMEM;
@@ -311,7 +312,7 @@ static void poll_handoff(void *data, uint64_t expirations)
 	struct impl *impl = data;
 	struct ss_engine *old;
 	while ((old = ss_handoff_collect(impl->handoff)) != NULL)
-		ss_engine_free_with_filterset(old);
+		ss_engine_free(old);
 	if (impl->ready != NULL && ss_handoff_offer(impl->handoff, impl->ready) == 0) {
 		impl->ready = NULL;
 		impl->switching = true;
@@ -349,8 +350,8 @@ static void on_design_done(void *data, uint64_t count)
 	} else {
 		const struct ss_filterset *fs = ss_engine_filterset(job->engine);
 		pw_log_info("designed %s at %.0f Hz: %d drivers, %d taps, latency %d samples", job->profile.path,
-				fs->rate, fs->n_drivers, fs->taps, fs->latency);
-		ss_engine_free_with_filterset(impl->ready); /* a newer design replaces one still waiting */
+				fs->rate, fs->n_drivers, fs->taps, ss_engine_latency(job->engine));
+		ss_engine_free(impl->ready); /* a newer design replaces one still waiting */
 		impl->ready = job->engine;
 		arm_poll(impl);
 	}
@@ -647,8 +648,11 @@ static void state_changed(void *data, enum pw_stream_state old, enum pw_stream_s
 	struct impl *impl = data;
 	switch (state) {
 	case PW_STREAM_STATE_PAUSED:
+		/* idle or suspended: whatever plays next starts from a fresh engine's state (nothing of the last
+		 * programme's filter tails, statistics or effort leaks into it) */
 		pw_stream_flush(impl->playback, false);
 		pw_stream_flush(impl->capture, false);
+		ss_handoff_reset(impl->handoff);
 		break;
 	case PW_STREAM_STATE_UNCONNECTED:
 		pw_log_info("module %p: unconnected", impl);
@@ -858,7 +862,7 @@ static void impl_destroy(struct impl *impl)
 	if (impl->worker_running) {
 		pthread_join(impl->worker, NULL);
 		if (impl->job)
-			ss_engine_free_with_filterset(impl->job->engine);
+			ss_engine_free(impl->job->engine);
 		free(impl->job);
 	}
 	if (impl->design_done)
@@ -871,7 +875,7 @@ static void impl_destroy(struct impl *impl)
 		pw_loop_destroy_source(impl->main_loop, impl->inotify_source);
 	if (impl->inotify_fd >= 0)
 		close(impl->inotify_fd);
-	ss_engine_free_with_filterset(impl->ready);
+	ss_engine_free(impl->ready);
 	ss_handoff_free(impl->handoff);
 	pw_properties_free(impl->capture_props);
 	pw_properties_free(impl->playback_props);
@@ -1005,7 +1009,7 @@ int pipewire__module_init(struct pw_impl_module *module, const char *args)
 		goto error;
 	}
 	impl->design_rate = wanted_rate(impl);
-	if ((engine = ss_engine_new(fs)) == NULL) {
+	if ((engine = ss_engine_new_owning(fs)) == NULL) {
 		ss_filterset_free(fs);
 		res = -ENOMEM;
 		goto error;

@@ -14,7 +14,8 @@
 
 #include <cmocka.h>
 
-#include "design/filterset.h"
+#include "design/design.h"
+#include "filterset.h"
 #include "engine/engine.h"
 #include "profile.h"
 #include "signal_file.h"

@@ -1,5 +1,5 @@
 /* The real-time engine: convolution against a naive double-precision reference, independence from the
- * quantum, latency, NaN handling, and no allocation in process. */
+ * quantum, latency, bad input samples, the limiter, and no allocation in process. */
 #include <complex.h>
 #include <math.h>
 #include <setjmp.h>
@@ -12,12 +12,14 @@
 
 #include <cmocka.h>
 
-#include "design/filterset.h"
+#include "design/design.h"
+#include "filterset.h"
 #include "engine/convolver.h"
 #include "engine/engine.h"
 #include "engine/limiter.h"
 #include "engine/upmix.h"
 #include "profile.h"
+#include "util/random.h"
 
 /* ---- allocation counting: the test binary interposes malloc & co. ---- */
 extern void *__libc_malloc(size_t);
@@ -37,13 +39,10 @@ int posix_memalign(void **p, size_t al, size_t n)
 }
 void *aligned_alloc(size_t al, size_t n) { if (counting) allocations++; return __libc_memalign(al, n); }
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static struct ss_rng rng = { 0x9E3779B97F4A7C15ull };
 static double urand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+	return ss_rng_uniform(&rng) * 2.0 - 1.0;
 }
 
 static struct ss_filterset *design_profile_block(const char *name, double rate, int block)
@@ -171,42 +170,56 @@ static void quantum_independence(void **state)
 	}
 }
 
-/* NaN or Inf input: that quantum is silent, the state is reset, and the next clean quantum plays exactly as a
- * fresh engine would. */
-static void nan_recovery(void **state)
+/* Bad input samples (NaN, Inf, or far beyond full scale) cost one sample each, not a quantum: each is replaced
+ * (NaN and Inf by silence, huge values by SS_INPUT_MAX), counted, and the engine plays on as one fed the replaced
+ * input (to FFTW's plan-to-plan rounding: 1e-6 of the largest output, which the +18 dBFS clamped sample makes): the
+ * filters' state is kept, nothing in flight is lost. */
+static void bad_samples_replaced(void **state)
 {
 	struct ss_filterset *fs = design_profile("compact-pair", 48000.0);
 	const int n = fs->n_drivers, q = 256, len = 64 * q;
 	float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+	float *lc = malloc(sizeof(float) * len), *rc = malloc(sizeof(float) * len);
 	for (int i = 0; i < len; i++) {
-		l[i] = (float)(0.3 * urand());
-		r[i] = (float)(0.3 * urand());
+		l[i] = (float)(0.1 * urand());
+		r[i] = (float)(0.1 * urand());
 	}
-	struct ss_engine *e = ss_engine_new(fs), *fresh = ss_engine_new(fs);
+	memcpy(lc, l, sizeof(float) * len);
+	memcpy(rc, r, sizeof(float) * len);
+	l[8 * q + 100] = NAN;
+	lc[8 * q + 100] = 0.0f;
+	r[8 * q + 101] = INFINITY;
+	rc[8 * q + 101] = 0.0f;
+	l[9 * q + 7] = 1e30f;
+	lc[9 * q + 7] = SS_INPUT_MAX;
+	r[9 * q + 8] = -1e6f;
+	rc[9 * q + 8] = -SS_INPUT_MAX;
+	struct ss_engine *e = ss_engine_new(fs), *clean = ss_engine_new(fs);
 	float *o1 = calloc((size_t)n * q, sizeof(float)), *o2 = calloc((size_t)n * q, sizeof(float));
 	float *outs1[2] = { o1, o1 + q }, *outs2[2] = { o2, o2 + q };
-	for (int k = 0; k < 8; k++)
-		assert_int_equal(ss_engine_process(e, l + k * q, r + k * q, outs1, q), 0);
-	float bad[256];
-	memcpy(bad, l, sizeof(bad));
-	bad[100] = NAN;
-	assert_int_equal(ss_engine_process(e, bad, r, outs1, q), 1);
-	for (int i = 0; i < n * q; i++)
-		assert_true(o1[i] == 0.0f);
-	bad[100] = INFINITY;
-	assert_int_equal(ss_engine_process(e, r, bad, outs1, q), 1);
-	/* recovery: identical to a fresh engine from here on */
-	for (int k = 0; k < 20; k++) {
-		assert_int_equal(ss_engine_process(e, l + k * q, r + k * q, outs1, q), 0);
-		ss_engine_process(fresh, l + k * q, r + k * q, outs2, q);
-		for (int i = 0; i < n * q; i++)
-			{ if (!(isfinite(o1[i]) && fabs(o1[i] - o2[i]) <= 1e-6f)) fail_msg("block %d sample %d: %g vs fresh %g", k, i, o1[i], o2[i]); }
+	int replaced = 0;
+	double peak = 0.0, diff = 0.0;
+	for (int k = 0; k < len / q; k++) {
+		replaced += ss_engine_process(e, l + k * q, r + k * q, outs1, q);
+		assert_int_equal(ss_engine_process(clean, lc + k * q, rc + k * q, outs2, q), 0);
+		for (int i = 0; i < n * q; i++) {
+			assert_true(isfinite(o1[i]));
+			diff = fmax(diff, fabs(o1[i] - o2[i]));
+			peak = fmax(peak, fabs(o1[i]));
+		}
 	}
+	print_message("4 bad samples replaced and counted (%d); output as the clean engine's within %.2g (peak %.3f)\n",
+			replaced, diff, peak);
+	assert_int_equal(replaced, 4);
+	assert_true(peak > 0.01);
+	assert_true(diff <= 1e-6 * peak);
 	ss_engine_free(e);
-	ss_engine_free(fresh);
+	ss_engine_free(clean);
 	ss_filterset_free(fs);
 	free(l);
 	free(r);
+	free(lc);
+	free(rc);
 	free(o1);
 	free(o2);
 }
@@ -255,15 +268,16 @@ static void silence_after_programme(void **state)
 
 /* design.block trades latency for CPU and nothing else: the same profile with a 256- and a 512-sample block
  * plays exactly what the 128-sample design plays, later by the difference in block (and reports that latency),
- * at any quantum. */
+ * at any quantum. (Below the effort governor's threshold, as here: near full scale its decisions are made per
+ * block, and a longer block looks further ahead.) */
 static void block_is_latency_only(void **state)
 {
 	struct ss_filterset *ref = design_profile_block("studio-5", 48000.0, 128);
 	const int n = ref->n_drivers, len = 24000;
 	float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
 	for (int i = 0; i < len; i++) {
-		l[i] = (float)(0.3 * urand());
-		r[i] = (float)(0.3 * urand() + 0.2 * sin(i * 0.013));
+		l[i] = (float)(0.03 * urand());
+		r[i] = (float)(0.03 * urand() + 0.02 * sin(i * 0.013));
 	}
 	float *a = calloc((size_t)n * len, sizeof(float)), *b = calloc((size_t)n * len, sizeof(float));
 	struct ss_engine *ea = ss_engine_new(ref);
@@ -274,7 +288,7 @@ static void block_is_latency_only(void **state)
 		struct ss_filterset *fs = design_profile_block("studio-5", 48000.0, blocks[k]);
 		assert_int_equal(fs->block, blocks[k]);
 		assert_int_equal(fs->upmix_hop, ref->upmix_hop);
-		assert_int_equal(fs->latency - ref->latency, blocks[k] - 128);
+		assert_int_equal(ss_filterset_latency(fs) - ss_filterset_latency(ref), blocks[k] - 128);
 		struct ss_engine *e = ss_engine_new(fs);
 		const int qb[] = { 37, 1024, 300, 64, 999 };
 		memset(b, 0, sizeof(float) * (size_t)n * len);
@@ -286,9 +300,13 @@ static void block_is_latency_only(void **state)
 				maxd = fmax(maxd, fabs(a[(size_t)o * len + i] - b[(size_t)o * len + i + d]));
 				peak = fmax(peak, fabs(a[(size_t)o * len + i]));
 			}
-		print_message("block %d: latency %d (+%d), max difference from the 128 design delayed %d: %.3g (peak %.3f)\n",
-				blocks[k], fs->latency, d, d, maxd, peak);
-		assert_true(peak > 0.01 && maxd <= 1e-5);
+		float elo, ehi;
+		ss_engine_take_effort_range(e, &elo, &ehi);
+		print_message("block %d: latency %d (+%d), max difference from the 128 design delayed %d: %.3g (peak %.3f), "
+				"governor idle: %s\n", blocks[k], ss_filterset_latency(fs), d, d, maxd, peak,
+				ehi == 0.0f ? "yes" : "no");
+		assert_true(ehi == 0.0f);
+		assert_true(peak > 0.001 && maxd <= 1e-6);
 		ss_engine_free(e);
 		ss_filterset_free(fs);
 	}
@@ -300,21 +318,65 @@ static void block_is_latency_only(void **state)
 	free(b);
 }
 
-/* The limiter's last line of defence: a NaN or Inf frame leaves as silence and is counted; the others are
- * limited as usual. */
-static void limiter_drops_nonfinite(void **state)
+/* The limiter on its own: a look-ahead of ss_lookahead_samples() (a pure delay while nothing comes near a ceiling);
+ * a peak above a ceiling is met in advance (the gain is already down when it arrives, not clipped), linked (every
+ * driver gets the same gain), per-driver ceilings; a NaN or Inf sample leaves as silence and is counted. */
+static void limiter_alone(void **state)
 {
-	float a[7] = { 0.5f, NAN, 0.25f, 2.0f, 0.1f, -INFINITY, 0.3f }, b[7] = { 0.1f, 0.2f, INFINITY, 0.5f, 0.1f, 0.2f, 0.3f };
+	const double rate = 48000.0;
+	const int len = 4800, D = ss_lookahead_samples(rate);
+	const float ceiling[2] = { 0.5f, 1.0f };
+	struct ss_limiter *lim = ss_limiter_new(2, ceiling, rate);
+	assert_non_null(lim);
+	float *a = calloc(len, sizeof(float)), *b = calloc(len, sizeof(float));
+	float *a0 = calloc(len, sizeof(float)), *b0 = calloc(len, sizeof(float));
+	for (int t = 0; t < len; t++) {
+		a[t] = a0[t] = (float)(0.2 * sin(2 * M_PI * 1000.0 * t / rate));
+		b[t] = b0[t] = (float)(0.4 * sin(2 * M_PI * 700.0 * t / rate));
+	}
+	/* a burst at 2000..2100 that takes driver a to 0.8 (its ceiling is 0.5), a NaN and an Inf after it */
+	for (int t = 2000; t < 2100; t++)
+		a[t] = a0[t] = (float)(0.8 * sin(2 * M_PI * 1000.0 * t / rate));
+	a[3000] = NAN;
+	b[3500] = INFINITY;
 	float *ch[2] = { a, b };
-	struct ss_limiter l;
-	ss_limiter_init(&l, 1.0f, 48000.0, 80.0);
-	assert_int_equal(ss_limiter_process(&l, ch, 2, 7), 3);
-	for (int t = 0; t < 7; t++)
-		assert_true(isfinite(a[t]) && isfinite(b[t]) && fabsf(a[t]) <= 1.0f && fabsf(b[t]) <= 1.0f);
-	assert_true(a[1] == 0.0f && b[1] == 0.0f && a[2] == 0.0f && b[2] == 0.0f && a[5] == 0.0f && b[5] == 0.0f);
-	assert_float_equal(a[0], 0.5f, 0.0f);
-	assert_float_equal(a[3], 1.0f, 1e-6f);      /* 2.0 limited to the ceiling */
-	assert_float_equal(b[3], 0.25f, 1e-6f);     /* linked: the same gain on every driver */
+	int bad = 0;
+	for (int s = 0; s < len; s += 480) {
+		float *c2[2] = { a + s, b + s };
+		bad += ss_limiter_process(lim, c2, 480);
+	}
+	(void)ch;
+	assert_int_equal(bad, 2);
+	double before = 0.0, worst_ratio = 0.0, clipped = 0.0;
+	for (int t = D; t < len; t++) {
+		assert_true(isfinite(a[t]) && isfinite(b[t]));
+		assert_true(fabsf(a[t]) <= ceiling[0] && fabsf(b[t]) <= ceiling[1]);
+		if (t < 1800)
+			before = fmax(before, fmax(fabs(a[t] - a0[t - D]), fabs(b[t] - b0[t - D])));
+		/* linked: where a is turned down, b is turned down by the same factor */
+		if (t - D >= 1990 && t - D < 2110 && fabs(b0[t - D]) > 0.05) {
+			double ga = a0[t - D] != 0.0f ? a[t] / a0[t - D] : 1.0, gb = b[t] / b0[t - D];
+			if (fabs(a0[t - D]) > 0.05)
+				worst_ratio = fmax(worst_ratio, fabs(ga - gb));
+		}
+		/* met in advance: no sample of the burst sits at the ceiling (a hard clip would) */
+		if (t - D >= 2000 && t - D < 2100 && fabsf(a[t]) >= ceiling[0] * 0.99999f)
+			clipped++;
+	}
+	float g = ss_limiter_take_min_gain(lim);
+	print_message("limiter: a pure delay of %d before the burst (max diff %.2g); burst 0.8 against 0.5 limited to "
+			"gain %.3f, linked within %.2g, %g samples at the ceiling; NaN and Inf dropped\n", D, before, g,
+			worst_ratio, clipped);
+	assert_true(before == 0.0);
+	assert_true(g <= 0.5f / 0.8f + 1e-3f && g > 0.5f);
+	assert_true(worst_ratio < 1e-5);
+	assert_true(clipped == 0.0);
+	assert_true(a[3000 + D] == 0.0f && b[3500 + D] == 0.0f);
+	ss_limiter_free(lim);
+	free(a);
+	free(b);
+	free(a0);
+	free(b0);
 }
 
 /* The upmix disabled is a pure delay of ss_upmix_latency(); the engine's reported latency is that plus the
@@ -344,55 +406,6 @@ static void upmix_latency(void **state)
 		free(y[c]);
 }
 
-/* Full-scale programme stays below the limiter on every reference profile: stereo pink-ish noise (L, R
- * independent) and mono, peak 1.0. */
-static void headroom_keeps_limiter_idle(void **state)
-{
-	const char *names[] = { "compact-pair", "studio-5", "soundbar-4" };
-	for (int pi = 0; pi < 3; pi++) {
-		struct ss_filterset *fs = design_profile(names[pi], 48000.0);
-		const int n = fs->n_drivers, len = 96000;
-		float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
-		for (int mode = 0; mode < 2; mode++) {
-			/* pink-ish noise: Paul Kellet's economy filter, normalised to peak 1 */
-			double b0 = 0, b1 = 0, b2 = 0, c0 = 0, c1 = 0, c2 = 0, peak = 0;
-			for (int i = 0; i < len; i++) {
-				double w = urand(), v = mode == 0 ? urand() : w;
-				b0 = 0.99765 * b0 + w * 0.0990460;
-				b1 = 0.96300 * b1 + w * 0.2965164;
-				b2 = 0.57000 * b2 + w * 1.0526913;
-				c0 = 0.99765 * c0 + v * 0.0990460;
-				c1 = 0.96300 * c1 + v * 0.2965164;
-				c2 = 0.57000 * c2 + v * 1.0526913;
-				l[i] = (float)(b0 + b1 + b2 + w * 0.1848);
-				r[i] = (float)(c0 + c1 + c2 + v * 0.1848);
-				peak = fmax(peak, fmax(fabs(l[i]), fabs(r[i])));
-			}
-			for (int i = 0; i < len; i++) {
-				l[i] = (float)(l[i] / peak);
-				r[i] = (float)(r[i] / peak);
-			}
-			struct ss_engine *e = ss_engine_new(fs);
-			float *out = calloc((size_t)n * len, sizeof(float));
-			const int q[] = { 512 };
-			run_engine(e, l, r, out, n, len, q, 1);
-			float g = ss_engine_take_limiter_min(e);
-			double opk = 0;
-			for (int i = 0; i < n * len; i++)
-				opk = fmax(opk, fabs(out[i]));
-			print_message("%s, %s pink noise: output peak %.2f dBFS, limiter min gain %.2f dB\n", names[pi],
-					mode ? "mono" : "stereo", 20 * log10(opk), 20 * log10(g));
-			assert_true(g > 0.99f);
-			assert_true(opk <= 1.0);
-			free(out);
-			ss_engine_free(e);
-		}
-		free(l);
-		free(r);
-		ss_filterset_free(fs);
-	}
-}
-
 /* The plain feed (soundstage.enabled = false) against an independent direct-form convolution of the dry input
  * with the designed plain FIRs, delayed by the block buffering and the upmix latency; odd quanta, 44.1 kHz. */
 static void plain_feed_vs_naive(void **state)
@@ -403,7 +416,8 @@ static void plain_feed_vs_naive(void **state)
 	ss_controls_default(&c);
 	c.enabled = false;
 	ss_engine_jump_controls(e, &c);
-	const int n = fs->n_drivers, L = fs->taps, len = 12000, D = fs->block + ss_upmix_latency(fs->upmix_hop);
+	const int n = fs->n_drivers, L = fs->taps, len = 12000;
+	const int D = fs->block + ss_upmix_latency(fs->upmix_hop) + ss_lookahead_samples(fs->rate);
 	float *x[2], *y = calloc((size_t)n * len, sizeof(float));
 	for (int ch = 0; ch < 2; ch++) {
 		x[ch] = calloc(len, sizeof(float));
@@ -417,7 +431,7 @@ static void plain_feed_vs_naive(void **state)
 		for (int t = 0; t < len; t += 7) {
 			double acc = 0.0;
 			for (int ch = 0; ch < 2; ch++) {
-				const float *h = fs->plain_fir + ((size_t)ch * n + o) * L;
+				const float *h = ss_filterset_plain_fir(fs, ch, o);
 				for (int k = 0; k < L && t - D - k >= 0; k++)
 					acc += (double)h[k] * x[ch][t - D - k];
 			}
@@ -425,8 +439,7 @@ static void plain_feed_vs_naive(void **state)
 			ref_peak = fmax(ref_peak, fabs(acc));
 		}
 	}
-	print_message("plain feed vs direct form: max error %.3g (peak %.3g), trim %.2f dB\n", err, ref_peak,
-			fs->plain_trim_db);
+	print_message("plain feed vs direct form: max error %.3g (peak %.3g)\n", err, ref_peak);
 	assert_true(ref_peak > 1e-3);
 	assert_true(err < 1e-5 * (1.0 + ref_peak * 100));
 	assert_true(ss_engine_mix(e) == 0.0f);
@@ -452,9 +465,10 @@ static void enabled_crossfade(void **state)
 	const int n = fs->n_drivers, len = 188 * 256, q = 256;
 	const int t_off = 39 * 256, t_on = 118 * 256; /* toggles at quantum boundaries */
 	float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+	/* a programme the effort governor leaves alone (checked below): this is about the crossfade */
 	for (int i = 0; i < len; i++) {
-		l[i] = (float)(0.3 * sin(2 * M_PI * 440.0 * i / rate) + 0.05 * urand());
-		r[i] = (float)(0.3 * sin(2 * M_PI * 660.0 * i / rate) + 0.05 * urand());
+		l[i] = (float)(0.03 * sin(2 * M_PI * 440.0 * i / rate) + 0.005 * urand());
+		r[i] = (float)(0.03 * sin(2 * M_PI * 660.0 * i / rate) + 0.005 * urand());
 	}
 	float *yon = calloc((size_t)n * len, sizeof(float)), *yoff = calloc((size_t)n * len, sizeof(float));
 	float *ysw = calloc((size_t)n * len, sizeof(float));
@@ -473,6 +487,9 @@ static void enabled_crossfade(void **state)
 		counting = 0;
 	}
 	assert_int_equal(allocations, 0);
+	float elo, ehi;
+	ss_engine_take_effort_range(on, &elo, &ehi);
+	assert_true(ehi == 0.0f);
 	/* the engine reads controls at its block boundaries: the fade starts within one block of the toggle */
 	const int fade = (int)(SS_CROSSFADE_MS * 1e-3 * rate), B = fs->block;
 	double err_steady = 0.0, step_sw = 0.0, step_ref = 0.0;
@@ -593,12 +610,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(convolver_vs_naive),
 		cmocka_unit_test(quantum_independence),
-		cmocka_unit_test(nan_recovery),
+		cmocka_unit_test(bad_samples_replaced),
 		cmocka_unit_test(silence_after_programme),
-		cmocka_unit_test(limiter_drops_nonfinite),
+		cmocka_unit_test(limiter_alone),
 		cmocka_unit_test(block_is_latency_only),
 		cmocka_unit_test(upmix_latency),
-		cmocka_unit_test(headroom_keeps_limiter_idle),
 		cmocka_unit_test(plain_feed_vs_naive),
 		cmocka_unit_test(enabled_crossfade),
 		cmocka_unit_test(live_settings),

@@ -15,7 +15,8 @@
 
 #include <cmocka.h>
 
-#include "design/filterset.h"
+#include "design/design.h"
+#include "filterset.h"
 #include "engine/engine.h"
 #include "engine/handoff.h"
 #include "profile.h"
@@ -36,7 +37,7 @@ static struct ss_engine *make_engine(const char *name, double rate, bool ctc_onl
 	snprintf(path, sizeof(path), "%s/%s.conf", PROFILE_DIR, name);
 	if (ss_profile_load(&p, path, &err) < 0 || ss_design(&p, rate, &opt, &fs, &err) < 0)
 		fail_msg("%s", err.msg);
-	struct ss_engine *e = ss_engine_new(fs);
+	struct ss_engine *e = ss_engine_new_owning(fs);
 	assert_non_null(e);
 	return e;
 }
@@ -90,7 +91,7 @@ static void switch_is_seamless(void **state)
 	assert_non_null(old);
 	assert_null(ss_handoff_collect(h));
 	const struct ss_filterset *fs = ss_engine_filterset(b);
-	const int warm = fs->taps + fs->latency + fs->block, fade = (int)(SS_HANDOFF_FADE_MS * 48.0);
+	const int warm = fs->taps + ss_filterset_latency(fs) + fs->block, fade = (int)(SS_HANDOFF_FADE_MS * 48.0);
 	/* the switch completes in the quantum where warm-up + fade end */
 	double e_before = 0, e_after = 0, step = 0, step_ref = 0;
 	for (int c = 0; c < n; c++) {
@@ -114,9 +115,9 @@ static void switch_is_seamless(void **state)
 	assert_true(busy_until - offer_at <= warm + fade + 2 * q);
 	assert_true(step <= step_ref * 1.001);
 	assert_int_equal(ss_handoff_latency(h), ss_engine_latency(rb));
-	ss_engine_free_with_filterset(old);
-	ss_engine_free_with_filterset(ra);
-	ss_engine_free_with_filterset(rb);
+	ss_engine_free(old);
+	ss_engine_free(ra);
+	ss_engine_free(rb);
 	ss_handoff_free(h); /* frees b */
 	free(l);
 	free(r);
@@ -185,7 +186,7 @@ static void concurrent_threads(void **state)
 		while (ss_handoff_offer(s.h, e) == -EBUSY) {
 			struct ss_engine *old = ss_handoff_collect(s.h);
 			if (old) {
-				ss_engine_free_with_filterset(old);
+				ss_engine_free(old);
 				collected++;
 			}
 			struct timespec ts = { 0, 1000000 };
@@ -201,7 +202,7 @@ static void concurrent_threads(void **state)
 	pthread_join(t, NULL);
 	struct ss_engine *old;
 	while ((old = ss_handoff_collect(s.h)) != NULL) {
-		ss_engine_free_with_filterset(old);
+		ss_engine_free(old);
 		collected++;
 	}
 	print_message("concurrent: %d offered, %d collected, %ld quanta\n", offered, collected, s.quanta);

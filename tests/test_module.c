@@ -19,8 +19,9 @@
 #define SOUNDSTAGE SOUNDSTAGE_EXE
 #define ARRAY_POS "AUX0 AUX1 AUX2 AUX3 AUX4"
 
-/* Stereo test signal: `lead` s of silence, then tones and noise (different in L and R), then 0.3 s silence. */
-static void write_input(const char *path, int rate, double lead, double seconds)
+/* Stereo test signal: `lead` s of silence, then tones and noise (different in L and R) peaking at `peak` (1.0 = full
+ * scale, where the effort governor and the limiter work: the render must hold there too), then 0.3 s silence. */
+static void write_input(const char *path, int rate, double lead, double seconds, float peak_to)
 {
 	SF_INFO info = { .samplerate = rate, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
 	SNDFILE *f = sf_open(path, SFM_WRITE, &info);
@@ -35,6 +36,11 @@ static void write_input(const char *path, int rate, double lead, double seconds)
 		x[2 * t] = (float)(env * (0.25 * sin(2 * M_PI * 220.0 * tt) + 0.1 * sin(2 * M_PI * 3100.0 * tt) + noise));
 		x[2 * t + 1] = (float)(env * (0.25 * sin(2 * M_PI * 330.0 * tt) + 0.5 * noise));
 	}
+	float peak = 0.0f;
+	for (long i = 0; i < 2 * n; i++)
+		peak = fmaxf(peak, fabsf(x[i]));
+	for (long i = 0; i < 2 * n; i++)
+		x[i] *= peak_to / peak;
 	sf_writef_float(f, x, n);
 	sf_close(f);
 	free(x);
@@ -143,7 +149,7 @@ static void render_match(bool wp, int quantum, bool alsa)
 	snprintf(rec, sizeof(rec), "%s/rec.wav", d.root);
 	snprintf(ref, sizeof(ref), "%s/ref.wav", d.root);
 	snprintf(raw, sizeof(raw), "%s/array.raw", d.root);
-	write_input(in, 48000, 0.3, 1.5);
+	write_input(in, 48000, 0.3, 1.5, 1.0f);
 	int latency = render(profile, in, ref, "--quantum 1000");
 	fragment(frag, sizeof(frag), profile, 48000, wp, alsa ? raw : NULL);
 	assert_int_equal(pwd_start(&d, frag, quantum, 48000, wp), 0);
@@ -210,7 +216,8 @@ static void enabled_toggle(void **state)
 	snprintf(rec, sizeof(rec), "%s/rec.wav", d.root);
 	snprintf(on, sizeof(on), "%s/on.wav", d.root);
 	snprintf(off, sizeof(off), "%s/off.wav", d.root);
-	write_input(in, 48000, 0.3, 3.2);
+	write_input(in, 48000, 0.3, 3.2, 0.1f);   /* the toggle, not the governor (whose state a plain-feed
+	                                                 * spell leaves behind the render's) */
 	render(profile, in, on, NULL);
 	render(profile, in, off, "--set soundstage.enabled=false");
 	fragment(frag, sizeof(frag), profile, 48000, false, NULL);
@@ -279,7 +286,7 @@ static void follows_graph_rate(void **state)
 	assert_true(pwd_wait_node("soundstage.sink", 5.0));
 	const int rates[2] = { 44100, 48000 };
 	for (int i = 0; i < 2; i++) {
-		write_input(in, rates[i], 0.3, 1.0);
+		write_input(in, rates[i], 0.3, 1.0, 1.0f);
 		int latency = render(profile, in, ref, NULL);
 		if (i == 1) {
 			/* streams negotiate at the new rate when they next start */
@@ -363,7 +370,7 @@ static void hot_reload(void **state)
 	assert_int_equal(pwd_sh("sed 's/distance = 2.0/distance = 2.4/' '%s' > '%s'", src, r.good), 0);
 	assert_int_equal(pwd_sh("sed 's/distance = 2.0/distanse = 2.4/' '%s' > '%s'", src, r.broken), 0);
 	assert_int_equal(pwd_sh("! cmp -s '%s' '%s' && ! cmp -s '%s' '%s'", src, r.good, src, r.broken), 0);
-	write_input(in, 48000, 0.3, 4.0);
+	write_input(in, 48000, 0.3, 4.0, 1.0f);
 	fragment(frag, sizeof(frag), r.profile, 48000, false, NULL);
 	assert_int_equal(pwd_start(&d, frag, 256, 48000, false), 0);
 	assert_true(pwd_wait_node("soundstage.sink", 5.0));

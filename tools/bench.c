@@ -39,7 +39,8 @@
 #include <spa/utils/dict.h>
 #include <pipewire/pipewire.h>
 
-#include "design/filterset.h"
+#include "design/design.h"
+#include "filterset.h"
 #include "engine/cmac.h"
 #include "engine/convolver.h"
 #include "engine/engine.h"
@@ -557,6 +558,22 @@ static double agreement(const struct matrix *m, const float *a, const float *b)
 	return r;
 }
 
+/* The full design's FIR matrix [3][n_drivers][taps] (effort level 0), what the governor plays below full scale: the
+ * matrix every engine compares on. Allocated; exits when out of memory (a benchmark has nothing to fall back on). */
+static float *full_design_fir(const struct ss_filterset *fs)
+{
+	const size_t L = (size_t)fs->taps;
+	float *m = malloc(sizeof(float) * 3 * (size_t)fs->n_drivers * L);
+	if (m == NULL) {
+		fprintf(stderr, "soundstage-bench: out of memory\n");
+		exit(1);
+	}
+	for (int in = 0; in < 3; in++)
+		for (int d = 0; d < fs->n_drivers; d++)
+			memcpy(m + ((size_t)in * fs->n_drivers + d) * L, ss_filterset_fir(fs, in, 0, d), sizeof(float) * L);
+	return m;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: soundstage-bench [--seconds S] [--reps N] [--check] [--profiles DIR] [--brutefir PATH|none] [--work DIR]\n"
@@ -596,7 +613,7 @@ int main(int argc, char **argv)
 		/* studio-5's FIR matrix as ir-in0.wav .. ir-in2.wav (one channel per driver), for an equivalent
 		 * filter-chain config (tools/bench --live) */
 		struct ss_filterset *fs = design("studio-5");
-		struct matrix m = { 3, fs->n_drivers, fs->taps, fs->fir, 0, NULL };
+		struct matrix m = { 3, fs->n_drivers, fs->taps, full_design_fir(fs), 0, NULL };
 		snprintf(work, sizeof(work), "%s", export_dir);
 		write_irs(&m);
 		printf("wrote %s/ir-in0.wav .. ir-in2.wav: %d drivers x %d taps\n", export_dir, fs->n_drivers, fs->taps);
@@ -634,7 +651,7 @@ int main(int argc, char **argv)
 				studio_q256 = r.cpu_pct;
 		}
 		printf("%-11s latency %d samples (%.1f ms); memory: engine %ld KiB + its filter set %ld KiB (heap held)\n",
-				profiles[p], fs->latency, 1000.0 * fs->latency / RATE, mem, fs_mem);
+				profiles[p], ss_filterset_latency(fs), 1000.0 * ss_filterset_latency(fs) / RATE, mem, fs_mem);
 		ss_filterset_free(fs);
 	}
 	struct run ctl = control((long)(seconds * RATE) / 256);
@@ -662,7 +679,7 @@ int main(int argc, char **argv)
 
 	/* 2. the same FIR matrix (studio-5's designed 3 x 5 filters) through each engine */
 	struct ss_filterset *fs = design("studio-5");
-	struct matrix m = { 3, fs->n_drivers, fs->taps, fs->fir, (long)(seconds * RATE), NULL };
+	struct matrix m = { 3, fs->n_drivers, fs->taps, full_design_fir(fs), (long)(seconds * RATE), NULL };
 	m.in = malloc(sizeof(float) * (size_t)m.frames * 3);
 	for (long i = 0; i < m.frames * 3; i++)
 		m.in[i] = noise();

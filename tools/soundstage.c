@@ -15,7 +15,9 @@
 
 #include <sndfile.h>
 
-#include "design/filterset.h"
+#include "design/design.h"
+#include "filterset.h"
+#include "evaluate/loudness.h"
 #include "design/predict.h"
 #include "engine/engine.h"
 #include "profile.h"
@@ -186,7 +188,7 @@ static int cmd_render(int argc, char **argv)
 	for (int o = 0; o < nout; o++)
 		outs[o] = planar + (size_t)o * quantum;
 	sf_count_t got;
-	long resets = 0;
+	long replaced = 0;
 	while ((got = sf_readf_float(in, inter, quantum)) > 0) {
 		for (sf_count_t i = 0; i < got; i++) {
 			l[i] = inter[i * info.channels];
@@ -194,16 +196,20 @@ static int cmd_render(int argc, char **argv)
 		}
 		int rc = tap_upmix ? ss_engine_process_upmix(e, l, r, outs, (uint32_t)got)
 				   : ss_engine_process(e, l, r, outs, (uint32_t)got);
-		resets += rc;
+		replaced += rc;
 		for (sf_count_t i = 0; i < got; i++)
 			for (int o = 0; o < nout; o++)
 				inter[i * nout + o] = outs[o][i];
 		sf_writef_float(out, inter, got);
 	}
-	float lim = ss_engine_take_limiter_min(e);
-	fprintf(stderr, "soundstage render: %s -> %s: %d channels at %d Hz, latency %d samples, limiter min gain "
-			"%.2f dB%s\n", in_path, out_path, nout, info.samplerate, ss_engine_latency(e),
-			20.0 * log10(lim), resets ? " (non-finite input: state reset and silenced)" : "");
+	float lim = ss_engine_take_limiter_min(e), elo, ehi;
+	ss_engine_take_effort_range(e, &elo, &ehi);
+	fprintf(stderr, "soundstage render: %s -> %s: %d channels at %d Hz, latency %d samples, effort level up to "
+			"%.2f of %d, limiter min gain %.2f dB\n", in_path, out_path, nout, info.samplerate,
+			ss_engine_latency(e), ehi, fs->n_levels, 20.0 * log10(lim));
+	if (replaced)
+		fprintf(stderr, "soundstage render: %s: %ld input samples were NaN, infinite or beyond +-%g and were "
+				"replaced\n", in_path, replaced, (double)SS_INPUT_MAX);
 	free(inter);
 	free(l);
 	free(r);
@@ -292,8 +298,8 @@ static int cmd_profile(int argc, char **argv)
 		json_num(f, d->gain_db);
 		fprintf(f, ", \"peak-effort-db\": ");
 		json_num(f, fs->effort_db[i]);
-		fprintf(f, ", \"headroom-db\": ");
-		json_num(f, fs->headroom_db[i]);
+		fprintf(f, ", \"limit\": ");
+		json_num(f, 20.0 * log10(fs->ceiling[i]));
 		fprintf(f, " }%s\n", i + 1 < p.n_drivers ? "," : "");
 	}
 	fprintf(f, "  ],\n  \"upmix\": { \"enabled\": %s, \"smoothing\": ", p.upmix.enabled ? "true" : "false");
@@ -319,7 +325,7 @@ static int cmd_profile(int argc, char **argv)
 	json_num(f, p.beam.effort_db);
 	fprintf(f, " },\n  \"output\": { \"gain\": ");
 	json_num(f, p.output.gain_db);
-	fprintf(f, ", \"headroom\": %s, \"limit\": ", p.output.auto_headroom ? "true" : "false");
+	fprintf(f, ", \"limit\": ");
 	json_num(f, p.output.limit_db);
 	fprintf(f, " },\n  \"room\": { \"size\": ");
 	json_vec(f, p.room.size, 3);
@@ -328,9 +334,14 @@ static int cmd_profile(int argc, char **argv)
 	fprintf(f, ", \"wall-distance\": ");
 	json_num(f, p.room.device_wall_distance);
 	fprintf(f, " },\n  \"design\": { \"taps\": %d, \"block\": %d },\n", p.design.taps, p.design.block);
+	const int latency = ss_filterset_latency(fs);
 	fprintf(f, "  \"engine\": { \"rate\": %g, \"block\": %d, \"taps\": %d, \"latency\": %d, "
-			"\"latency-ms\": %.3f }\n}\n", fs->rate, fs->block, fs->taps, fs->latency,
-			1000.0 * fs->latency / fs->rate);
+			"\"latency-ms\": %.3f, \"effort-levels-db\": ", fs->rate, fs->block, fs->taps, latency,
+			1000.0 * latency / fs->rate);
+	json_vec(f, fs->level_effort_db, fs->n_levels);
+	fprintf(f, ", \"trim-db\": ");
+	json_vec(f, fs->trim_db, SS_INPUTS);
+	fprintf(f, " }\n}\n");
 	ss_filterset_free(fs);
 	return 0;
 }
@@ -338,12 +349,13 @@ static int cmd_profile(int argc, char **argv)
 /* ---- design report ---- */
 
 static void print_table(const struct ss_profile *p, const struct ss_filterset *fs, const struct ss_prediction *pr,
-		const struct ss_prediction *ctc)
+		const struct ss_prediction *ctc, const struct ss_loudness_report *ld, const struct ss_prediction *full)
 {
+	const int latency = ss_filterset_latency(fs);
 	printf("Soundstage design: %s (%s), %d drivers, %g Hz\n", p->name, p->path, p->n_drivers,
 			fs->rate);
 	printf("  engine: block %d, %d taps, upmix hop %d, latency %d samples (%.2f ms)\n", fs->block, fs->taps,
-			fs->upmix_hop, fs->latency, 1000.0 * fs->latency / fs->rate);
+			fs->upmix_hop, latency, 1000.0 * latency / fs->rate);
 	printf("\nCrosstalk cancellation alone (virtualizer off), separation ipsi/contra in dB, worse ear:\n");
 	printf("  %-14s %8s %8s %8s %8s %8s\n", "band", "-5 cm", "-2 cm", "0", "+2 cm", "+5 cm");
 	for (int b = 0; b < SS_SEP_BANDS; b++) {
@@ -371,18 +383,55 @@ static void print_table(const struct ss_profile *p, const struct ss_filterset *f
 	} else {
 		printf("\nCentre beam: off\n");
 	}
-	printf("\nDrivers (peak effort = largest filter gain over inputs and frequency):\n");
+	printf("\nLoudness (A-weighted at both ears, stereo pink noise; vs plain stereo on the same drivers at unity):\n");
+	printf("  loudness vs plain stereo at full scale   %+6.1f dB  (at -20 dBFS %+.1f dB; bypass %+.1f dB)\n",
+			ld->full_db, ld->quiet_db, ld->bypass_db);
+	printf("  effort governor at full scale            level %.2f .. %.2f of %d (effort %+.1f .. %+.1f dB; "
+			"idle at -20 dBFS: %s)\n", ld->effort_lo, ld->effort_hi, fs->n_levels, ld->effort_lo_db,
+			ld->effort_hi_db, ld->quiet_effort_hi == 0.0 ? "yes" : "no");
+	printf("  drivers' peak at full scale              %+6.1f dBFS, limiter %+.1f dB at most\n", ld->peak_dbfs,
+			ld->limiter_min_db);
+	printf("  separation 1-4 kHz, hard-left programme  %6.1f dB at full scale, %.1f dB at -20 dBFS\n",
+			ld->separation_full_db, ld->separation_quiet_db);
+	printf("  virtual source at the mean full-scale effort: ITD %.0f us (error %.0f us), ILD rms error %.2f dB\n",
+			full->itd_us, fabs(full->itd_us - full->itd_real_us), full->ild_rms_err_db);
+	printf("\nDrivers (peak effort = largest filter gain of the full design over inputs and frequency):\n");
 	for (int i = 0; i < p->n_drivers; i++)
-		printf("  %-12s %-6s effort %+6.1f dB  headroom %+6.1f dB\n", p->drivers[i].name, p->drivers[i].channel,
-				fs->effort_db[i], fs->headroom_db[i]);
+		printf("  %-12s %-6s effort %+6.1f dB  ceiling %+5.1f dBFS\n", p->drivers[i].name, p->drivers[i].channel,
+				fs->effort_db[i], 20.0 * log10(fs->ceiling[i]));
+	printf("  effort levels (dB):");
+	for (int l = 0; l < fs->n_levels; l++)
+		printf(" %+.1f", fs->level_effort_db[l]);
+	printf(", then the plain feed; path trims L'/R' %+.1f dB, C %+.1f dB\n", fs->trim_db[SS_IN_LEFT],
+			fs->trim_db[SS_IN_CENTRE]);
 }
 
 static void print_json(const struct ss_profile *p, const struct ss_filterset *fs, const struct ss_prediction *pr,
-		const struct ss_prediction *ctc)
+		const struct ss_prediction *ctc, const struct ss_loudness_report *ld, const struct ss_prediction *full)
 {
 	printf("{\n  \"profile\": ");
 	json_str(stdout, p->path);
-	printf(",\n  \"rate\": %g,\n  \"latency\": %d,\n  \"separation\": [\n", fs->rate, fs->latency);
+	printf(",\n  \"rate\": %g,\n  \"latency\": %d,\n  \"loudness\": { \"full-scale-db\": ", fs->rate,
+			ss_filterset_latency(fs));
+	json_num(stdout, ld->full_db);
+	printf(", \"quiet-db\": ");
+	json_num(stdout, ld->quiet_db);
+	printf(", \"bypass-db\": ");
+	json_num(stdout, ld->bypass_db);
+	printf(", \"effort-range\": ");
+	double er[2] = { ld->effort_lo, ld->effort_hi };
+	json_vec(stdout, er, 2);
+	printf(", \"peak-dbfs\": ");
+	json_num(stdout, ld->peak_dbfs);
+	printf(", \"limiter-min-db\": ");
+	json_num(stdout, ld->limiter_min_db);
+	printf(", \"separation-full-db\": ");
+	json_num(stdout, ld->separation_full_db);
+	printf(", \"separation-quiet-db\": ");
+	json_num(stdout, ld->separation_quiet_db);
+	printf(", \"itd-full-us\": ");
+	json_num(stdout, full->itd_us);
+	printf(" },\n  \"separation\": [\n");
 	for (int b = 0; b < SS_SEP_BANDS; b++) {
 		printf("    { \"band\": ");
 		json_vec(stdout, ss_sep_band_edges[b], 2);
@@ -428,8 +477,8 @@ static void print_json(const struct ss_profile *p, const struct ss_filterset *fs
 		json_str(stdout, p->drivers[i].name);
 		printf(", \"effort-db\": ");
 		json_num(stdout, fs->effort_db[i]);
-		printf(", \"headroom-db\": ");
-		json_num(stdout, fs->headroom_db[i]);
+		printf(", \"limit\": ");
+		json_num(stdout, 20.0 * log10(fs->ceiling[i]));
 		printf(" }");
 	}
 	printf("\n  ]\n}\n");
@@ -455,12 +504,16 @@ static int cmd_design(int argc, char **argv)
 	}
 	struct ss_profile p;
 	struct ss_filterset *fs, *fs_ctc = NULL;
-	struct ss_prediction pr, prc;
+	struct ss_prediction pr, prc, full;
+	struct ss_loudness_report ld;
 	struct ss_design_options ctc_only = { .ctc_only = true };
 	if (load_profile(path, &p) < 0 || design_or_report(&p, p.sample_rate, NULL, &fs) < 0)
 		return 1;
-	if (ss_predict(fs, &pr) < 0)
+	if (ss_predict(fs, &pr) < 0 || ss_loudness_eval(fs, 6.0, NULL, NULL, &ld) < 0 ||
+			ss_predict_at(fs, ld.effort_mean, &full) < 0) {
+		fprintf(stderr, "soundstage design: out of memory\n");
 		return 1;
+	}
 	if (p.virtualizer.enabled) {
 		if (design_or_report(&p, p.sample_rate, &ctc_only, &fs_ctc) < 0 || ss_predict(fs_ctc, &prc) < 0)
 			return 1;
@@ -468,9 +521,9 @@ static int cmd_design(int argc, char **argv)
 		prc = pr;
 	}
 	if (json)
-		print_json(&p, fs, &pr, &prc);
+		print_json(&p, fs, &pr, &prc, &ld, &full);
 	else
-		print_table(&p, fs, &pr, &prc);
+		print_table(&p, fs, &pr, &prc, &ld, &full);
 	ss_filterset_free(fs);
 	ss_filterset_free(fs_ctc);
 	return 0;

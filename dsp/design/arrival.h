@@ -9,6 +9,7 @@
 
 #include <complex.h>
 
+/** The arrival, or NaN when out of memory. */
 double ss_arrival_samples(const double complex *resp, int L, double rate);
 
 #endif

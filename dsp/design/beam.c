@@ -43,10 +43,12 @@ static void grid_add(struct ss_beam_grid *g, const struct ss_profile *p, double 
 	double t = psi >= edge ? 0.0 : cos(M_PI / 2.0 * psi / edge);
 	double w = solid;
 	double daz = fabs(fabs(az) - p->beam.null_deg);
-	/* the nulls weigh 200 times a lobe direction: 20 left studio-5's front-to-side ratio at 15.6 dB, 200 gives
-	 * 30.8 dB with its lobe still +-51 deg (1000: 43.7 dB but +-46.5 deg) */
+	/* the nulls weigh 1000 times a lobe direction. On studio-5 with every driver within its band (the tweeter
+	 * kept above 2 kHz, crossover.h): 200 gives front-to-side 29.4 dB, side-wall reflections -2.3 dB against the
+	 * equal feed; 500: 37.1 / -3.0 dB; 1000: 43.2 / -3.8 dB with the lobe still +-47 deg. (Before effort counted
+	 * against the band, 200 gave 30.8 / -3.8 dB by driving the tweeter an octave below its band.) */
 	if (fabs(el) < 1.0 && daz <= 8.0)
-		w *= 200.0;
+		w *= 1000.0;
 	else if (psi <= p->beam.lobe_deg)
 		w *= 2.0;
 	g->target[k] = t;
@@ -68,39 +70,46 @@ void ss_beam_grid_init(const struct ss_profile *p, struct ss_beam_grid *g)
 	}
 }
 
-static double effort_of(int n, const double complex *w)
+/* The largest drive relative to the driver's band weight x_i (crossover.h): what the effort cap limits. */
+static double effort_of(int n, const double complex *w, const double *x)
 {
 	double e = 0.0;
 	for (int i = 0; i < n; i++)
-		if (cabs(w[i]) > e)
-			e = cabs(w[i]);
+		if (cabs(w[i]) / x[i] > e)
+			e = cabs(w[i]) / x[i];
 	return e;
 }
 
-static double solve_mu(int n, const double complex *G, const double complex *h, const double *b,
+static void band_weights(const struct ss_profile *p, double f, double *x)
+{
+	for (int i = 0; i < p->n_drivers; i++)
+		x[i] = ss_band_weight(&p->drivers[i], f);
+}
+
+static double solve_mu(int n, const double complex *G, const double complex *h, const double *b, const double *x,
 		const double complex *a0, double mu, double complex *w)
 {
-	double complex A[SS_MAX_DRIVERS * SS_MAX_DRIVERS], x[SS_MAX_DRIVERS];
+	double complex A[SS_MAX_DRIVERS * SS_MAX_DRIVERS], y[SS_MAX_DRIVERS];
 	memcpy(A, G, sizeof(double complex) * (size_t)(n * n));
 	for (int i = 0; i < n; i++) {
 		A[i * n + i] += mu;
-		x[i] = h[i];
+		y[i] = h[i];
 	}
-	if (ss_cmat_solve(n, A, x) < 0) {
+	if (ss_cmat_solve(n, A, y) < 0) {
 		for (int i = 0; i < n; i++)
 			w[i] = 0;
 		return INFINITY;
 	}
 	double complex s = 0;
 	for (int i = 0; i < n; i++) {
-		w[i] = b[i] * x[i];
+		w[i] = b[i] * y[i];
 		s += a0[i] * w[i];
 	}
 	if (cabs(s) < 1e-12)
 		return INFINITY;
 	for (int i = 0; i < n; i++)
 		w[i] /= s;
-	return effort_of(n, w);
+	return effort_of(n, w, x);
 }
 
 /* Directivity (linear) of weights w on the grid: on-axis power over the solid-angle mean power. */
@@ -128,7 +137,7 @@ static double grid_directivity(const struct ss_profile *p, const struct ss_beam_
 /* LCMV with diagonal loading mu (relative to the mean diagonal): x = (R + mu)^-1 C (C^H (R + mu)^-1 C)^-1 g, on
  * band-weighted steering vectors, w = b x. Returns the effort, or INFINITY. */
 static double solve_lcmv(int n, const double complex *R, double tr, const double complex *Cm, int m,
-		const double *b, double mu, double complex *w)
+		const double *b, const double *x, double mu, double complex *w)
 {
 	double complex A[SS_MAX_DRIVERS * SS_MAX_DRIVERS], Y[SS_MAX_DRIVERS * 3], M[9], z[3] = { 1, 0, 0 };
 	for (int c = 0; c < m; c++) {
@@ -150,12 +159,12 @@ static double solve_lcmv(int n, const double complex *R, double tr, const double
 	if (ss_cmat_solve(m, M, z) < 0)
 		return INFINITY;
 	for (int i = 0; i < n; i++) {
-		double complex x = 0;
+		double complex y = 0;
 		for (int c = 0; c < m; c++)
-			x += Y[c * n + i] * z[c];
-		w[i] = b[i] * x;
+			y += Y[c * n + i] * z[c];
+		w[i] = b[i] * y;
 	}
-	return effort_of(n, w);
+	return effort_of(n, w, x);
 }
 
 /* The diffuse-field alternative (see beam.h): least radiated power, 1 toward the listener, 0 at +-null. */
@@ -163,10 +172,11 @@ static void solve_least_power(const struct ss_profile *p, const struct ss_beam_g
 		double complex *w)
 {
 	const int n = p->n_drivers;
-	double b[SS_MAX_DRIVERS], u[3], tr = 0.0;
+	double b[SS_MAX_DRIVERS], x[SS_MAX_DRIVERS], u[3], tr = 0.0;
 	double complex R[SS_MAX_DRIVERS * SS_MAX_DRIVERS] = { 0 }, Cm[3 * SS_MAX_DRIVERS], a[SS_MAX_DRIVERS];
 	for (int i = 0; i < n; i++)
 		b[i] = ss_band_weight(&p->drivers[i], f);
+	band_weights(p, f, x);
 	for (int k = 0; k < g->n; k++) {
 		ss_beam_steering(p, f, g->u[k], a);
 		for (int i = 0; i < n; i++)
@@ -185,34 +195,37 @@ static void solve_least_power(const struct ss_profile *p, const struct ss_beam_g
 	}
 	/* the constraint is C^H x = z with C's columns conj(a b): (a b)^T x = z */
 	double lo = log(1e-8), hi = log(1e3);
-	if (solve_lcmv(n, R, tr, Cm, 3, b, exp(lo), w) <= cap)
+	if (solve_lcmv(n, R, tr, Cm, 3, b, x, exp(lo), w) <= cap)
 		return;
-	if (solve_lcmv(n, R, tr, Cm, 3, b, exp(hi), w) > cap)
+	if (solve_lcmv(n, R, tr, Cm, 3, b, x, exp(hi), w) > cap)
 		return;
 	for (int it = 0; it < 40; it++) {
 		double mid = 0.5 * (lo + hi);
-		if (solve_lcmv(n, R, tr, Cm, 3, b, exp(mid), w) <= cap)
+		if (solve_lcmv(n, R, tr, Cm, 3, b, x, exp(mid), w) <= cap)
 			hi = mid;
 		else
 			lo = mid;
 	}
-	solve_lcmv(n, R, tr, Cm, 3, b, exp(hi), w);
+	solve_lcmv(n, R, tr, Cm, 3, b, x, exp(hi), w);
 }
 
-static double solve_pattern(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double complex *w);
+static double solve_pattern(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double cap,
+		double complex *w);
 
-double ss_beam_solve(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double complex *w)
+double ss_beam_solve(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double cap,
+		double complex *w)
 {
 	const int n = p->n_drivers;
-	const double cap = pow(10.0, p->beam.effort_db / 20.0);
-	double e = solve_pattern(p, g, f, w);
+	double e = solve_pattern(p, g, f, cap, w);
 	double complex eq[SS_MAX_DRIVERS], alt[SS_MAX_DRIVERS];
 	ss_centre_equal(p, f, eq);
 	double di = grid_directivity(p, g, f, w), di_eq = grid_directivity(p, g, f, eq);
 	if (di >= di_eq)
 		return e;
 	solve_least_power(p, g, f, cap, alt);
-	double e_alt = effort_of(n, alt);
+	double x[SS_MAX_DRIVERS];
+	band_weights(p, f, x);
+	double e_alt = effort_of(n, alt, x);
 	if (grid_directivity(p, g, f, alt) > di && e_alt <= fmax(cap, e)) {
 		memcpy(w, alt, sizeof(double complex) * (size_t)n);
 		return e_alt;
@@ -220,14 +233,16 @@ double ss_beam_solve(const struct ss_profile *p, const struct ss_beam_grid *g, d
 	return e;
 }
 
-static double solve_pattern(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double complex *w)
+static double solve_pattern(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double cap,
+		double complex *w)
 {
 	const int n = p->n_drivers;
-	double b[SS_MAX_DRIVERS], cap = pow(10.0, p->beam.effort_db / 20.0);
+	double b[SS_MAX_DRIVERS], x[SS_MAX_DRIVERS];
 	double complex G[SS_MAX_DRIVERS * SS_MAX_DRIVERS], h[SS_MAX_DRIVERS], a0[SS_MAX_DRIVERS];
 	double u0[3];
 	for (int i = 0; i < n; i++)
 		b[i] = ss_band_weight(&p->drivers[i], f);
+	band_weights(p, f, x);
 	ss_beam_direction(0.0, 0.0, u0);
 	ss_beam_steering(p, f, u0, a0);
 	memset(G, 0, sizeof(G));
@@ -247,21 +262,21 @@ static double solve_pattern(const struct ss_profile *p, const struct ss_beam_gri
 		tr += creal(G[i * n + i]);
 	tr /= n;
 	double lo = log(1e-8), hi = log(1e3);
-	double e = solve_mu(n, G, h, b, a0, exp(lo) * tr, w);
+	double e = solve_mu(n, G, h, b, x, a0, exp(lo) * tr, w);
 	if (e <= cap)
 		return e;
-	e = solve_mu(n, G, h, b, a0, exp(hi) * tr, w);
+	e = solve_mu(n, G, h, b, x, a0, exp(hi) * tr, w);
 	if (e > cap)
 		return e; /* even the most regularised beam exceeds the cap: keep it, it is the least effort */
 	for (int it = 0; it < 40; it++) {
 		double mid = 0.5 * (lo + hi);
-		e = solve_mu(n, G, h, b, a0, exp(mid) * tr, w);
+		e = solve_mu(n, G, h, b, x, a0, exp(mid) * tr, w);
 		if (e <= cap)
 			hi = mid;
 		else
 			lo = mid;
 	}
-	return solve_mu(n, G, h, b, a0, exp(hi) * tr, w);
+	return solve_mu(n, G, h, b, x, a0, exp(hi) * tr, w);
 }
 
 void ss_centre_plain(const struct ss_profile *p, double f, double complex *w)

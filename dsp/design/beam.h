@@ -43,8 +43,10 @@ void ss_beam_steering(const struct ss_profile *p, double f, const double u[3], d
 /** Build the design grid (directions, weights, target pattern) for the profile's beam settings. */
 void ss_beam_grid_init(const struct ss_profile *p, struct ss_beam_grid *g);
 
-/** Beam weights at `f`, normalised to 1 toward the listener, within the effort cap. Returns max |w_i|. */
-double ss_beam_solve(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double complex *w);
+/** Beam weights at `f`, normalised to 1 toward the listener, every |w_i| within `cap` (linear) where any beam can be.
+ * Returns max |w_i|. */
+double ss_beam_solve(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double cap,
+		double complex *w);
 
 /** The plain centre feed: every driver that plays `f` (by band weight), phase-aligned at the listener, summing
  * to 1 there. */

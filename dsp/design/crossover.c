@@ -34,3 +34,5 @@ double ss_system_envelope(const struct ss_profile *p, double f)
 	}
 	return lr4_highpass(f, lo) * lr4_lowpass(f, hi);
 }
+
+

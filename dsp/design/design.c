@@ -1,178 +1,92 @@
-/* Soundstage: profile + rate -> filter set. */
-#include "filterset.h"
+/* Soundstage: profile + rate -> filter set (see design.h). */
+#include "design.h"
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <fftw3.h>
-
 #include "../acoustics/head.h"
 #include "../acoustics/plant.h"
-#include "../engine/upmix.h"
+#include "../acoustics/weighting.h"
+#include "../util/dft.h"
+#include "arrival.h"
 #include "beam.h"
 #include "crossover.h"
 #include "ctc.h"
-#include "arrival.h"
 #include "plain.h"
+#include "virtualizer.h"
 
-/* Headroom above a driver's programme gain: filtering raises the crest factor of noise-like programme a little. */
-#define SS_HEADROOM_MARGIN_DB 3.0
+/* The governor's last processed level drives each driver at most this much (dB) relative to the plain feed's unity
+ * once trimmed, where any solution can (ctc.h): a little below the plain feed, which it replaces near full scale. */
+#define SS_LOWEST_LEVEL_DB -1.0
+/* Above this the far ear's target is a level, not a phase (interaural phase is not heard up there). */
+#define SS_PHASE_FREE_HZ 2000.0
+/* The tonal match to the plain feed stays within +-this, dB. */
+#define SS_MATCH_MAX_DB 24.0
 
-/* FFTW's planner is not thread-safe; designs may run on several threads (module workers, tests). */
-pthread_mutex_t ss_fftw_planner_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void ss_design_sizes(double rate, int taps48, int block48, int *block, int *taps, int *hop)
-{
-	double r = rate / 48000.0;
-	int e = (int)lround(log2(r));
-	if (e < -2)
-		e = -2;
-	double scale = ldexp(1.0, e);
-	*hop = (int)(128 * scale);
-	if (*hop < 32)
-		*hop = 32;
-	*block = (int)(block48 * scale);
-	if (*block < *hop)
-		*block = *hop;
-	*taps = (int)(taps48 * scale);
-	if (*taps < 4 * *block)
-		*taps = 4 * *block;
-}
-
-
-void ss_filterset_free(struct ss_filterset *fs)
-{
-	if (fs == NULL)
-		return;
-	free(fs->fir);
-	free(fs->plain_fir);
-	free(fs);
-}
-
-/* Spectra W [n_in][n_drivers][K] -> FIRs [n_in][n_drivers][taps]: inverse FFT, the driver's static gain plus
- * `trim_db`, truncated to `taps` with short tapers at both ends. */
-static int spectra_to_firs(const double complex *W, int n_in, const struct ss_filterset *fs, double trim_db,
-		float *fir)
-{
-	const int n = fs->n_drivers, L = fs->taps, N = 2 * L, K = L + 1;
-	fftw_complex *spec = fftw_alloc_complex((size_t)K);
-	double *ir = fftw_alloc_real((size_t)N);
-	if (spec == NULL || ir == NULL) {
-		fftw_free(spec);
-		fftw_free(ir);
-		return -ENOMEM;
-	}
-	pthread_mutex_lock(&ss_fftw_planner_lock);
-	fftw_plan plan = fftw_plan_dft_c2r_1d(N, spec, ir, FFTW_ESTIMATE);
-	pthread_mutex_unlock(&ss_fftw_planner_lock);
-	const int fade_in = fs->model_delay / 4 < 32 ? fs->model_delay / 4 : 32;
-	const int fade_out = L / 4;
-	for (int in = 0; in < n_in; in++) {
-		for (int i = 0; i < n; i++) {
-			const double complex *w = W + ((size_t)in * (size_t)n + (size_t)i) * (size_t)K;
-			double g = pow(10.0, (fs->gain_db[i] + trim_db) / 20.0) / N;
-			for (int k = 0; k < K; k++)
-				spec[k] = (k == 0 || k == K - 1) ? creal(w[k]) : w[k];
-			fftw_execute(plan);
-			float *h = fir + ((size_t)in * (size_t)n + (size_t)i) * (size_t)L;
-			for (int t = 0; t < L; t++) {
-				double win = 1.0;
-				if (t < fade_in)
-					win = 0.5 - 0.5 * cos(M_PI * (t + 0.5) / fade_in);
-				else if (t >= L - fade_out)
-					win = 0.5 + 0.5 * cos(M_PI * (t - (L - fade_out) + 0.5) / fade_out);
-				h[t] = (float)(ir[t] * g * win);
-			}
-		}
-	}
-	pthread_mutex_lock(&ss_fftw_planner_lock);
-	fftw_destroy_plan(plan);
-	pthread_mutex_unlock(&ss_fftw_planner_lock);
-	fftw_free(spec);
-	fftw_free(ir);
-	return 0;
-}
-
-int ss_design(const struct ss_profile *p, double rate, const struct ss_design_options *opt,
-		struct ss_filterset **out, struct ss_error *err)
-{
-	struct ss_design_options defopt = { 0 };
-	const struct ss_design_options *o = opt ? opt : &defopt;
+/* The working state of one design. */
+struct design {
+	const struct ss_profile *p;
+	const struct ss_design_options *opt;
 	struct ss_filterset *fs;
-	double complex *W = NULL;
-	int n = p->n_drivers, L, N, K, r;
+	int n, L, N, K;
+	double rate;
+	double complex (*C)[2][SS_MAX_DRIVERS];   /* [K] the plant at every bin, nominal head position */
+	struct ss_beam_grid *grid;
+	struct ss_virtualizer virt;
+	double delay[SS_INPUTS];                  /* samples: bulk model delay + alignment of each path */
+	double *match_db[SS_INPUTS];              /* [K] each processed path's tonal match to the plain feed, dB */
+	struct ss_dft *dft;                       /* N points, FIR synthesis */
+	double complex *spec;                     /* [K] */
+	double *ir;                               /* [N] */
+};
 
-	*out = NULL;
-	if (!(rate >= 8000.0 && rate <= 384000.0)) {
-		snprintf(err->msg, sizeof(err->msg), "%s: sample rate %g Hz: expected 8000..384000 Hz", p->path, rate);
-		return -EINVAL;
-	}
-	if ((r = ss_profile_validate(p, err)) < 0)
-		return r;
+#define W_AT(W, d, in, drv, k) \
+	(W)[((size_t)(in) * (size_t)(d)->n + (size_t)(drv)) * (size_t)(d)->K + (size_t)(k)]
 
-	fs = calloc(1, sizeof(*fs));
-	if (fs == NULL)
-		return -ENOMEM;
-	fs->profile = *p;
-	fs->rate = rate;
-	fs->n_drivers = n;
-	ss_design_sizes(rate, p->design.taps, p->design.block, &fs->block, &fs->taps, &fs->upmix_hop);
-	fs->upmix_enabled = p->upmix.enabled;
-	fs->upmix_smoothing_ms = p->upmix.smoothing_ms;
-	fs->limit = (float)pow(10.0, p->output.limit_db / 20.0);
-	fs->virtualizer_enabled = p->virtualizer.enabled && !o->ctc_only;
-	L = fs->taps;
-	N = 2 * L;
-	K = L + 1;
+int ss_design_levels(double cap_db, double lowest_db, double caps[SS_MAX_LEVELS])
+{
+	const double step = 5.0;
+	int n = cap_db > lowest_db ? 1 + (int)ceil((cap_db - lowest_db) / step - 1e-9) : 1;
+	if (n > SS_MAX_LEVELS)
+		n = SS_MAX_LEVELS;
+	for (int l = 0; l < n; l++)
+		caps[l] = n == 1 ? cap_db : cap_db + (lowest_db - cap_db) * l / (n - 1);
+	return n;
+}
 
-	/* bulk (modelling) delay: room for the latest-arriving driver's lead and the inverse filters' pre-ringing */
-	{
-		double lead = 0.0;
-		for (int i = 0; i < n; i++) {
-			double extra = ss_driver_extra_delay(p, i) * rate;
-			if (extra > lead)
-				lead = extra;
-		}
-		fs->model_delay = (int)ceil(lead) + L / 8;
-	}
+/* The effort cap (dB, before the tonal match) at bin k of the governor level whose drive after level 0's match is
+ * `post_db`; never above the full design's `top_db`. */
+static double level_cap_db(const struct design *d, double post_db, double top_db, int k)
+{
+	double c = post_db - d->match_db[SS_IN_LEFT][k];
+	return c < top_db ? c : top_db;
+}
 
-	double vdist = p->listener_distance > 2.0 ? p->listener_distance : 2.0;
-	ss_virtualizer_fit(p->virtualizer.angle_deg, vdist, &fs->virt);
-
-	W = calloc((size_t)SS_INPUTS * (size_t)n * (size_t)K, sizeof(double complex));
-	if (W == NULL) {
-		ss_filterset_free(fs);
-		return -ENOMEM;
-	}
-#define WAT(in, drv, k) W[((size_t)(in) * (size_t)n + (size_t)(drv)) * (size_t)K + (size_t)(k)]
-
-	struct ss_beam_grid *grid = malloc(sizeof(*grid));
-	if (grid == NULL) {
-		free(W);
-		ss_filterset_free(fs);
-		return -ENOMEM;
-	}
-	ss_beam_grid_init(p, grid);
-	const double ctc_cap = pow(10.0, p->ctc.effort_db / 20.0);
-	const double head0[3] = { 0, 0, 0 };
-	double tau_ref = ss_woodworth_itd(p->virtualizer.angle_deg * M_PI / 180.0, SS_HEAD_RADIUS, SS_SPEED_OF_SOUND);
-
-	for (int k = 0; k < K; k++) {
-		double f = k * rate / N;
-		double complex C[2][SS_MAX_DRIVERS], w[SS_MAX_DRIVERS], dl[2], dr[2];
+/* One effort level's spectra W [SS_INPUTS][n][K], before the tonal match: L' and R' through the crosstalk canceller
+ * at `ctc_db` (dB; a governor level's post-match drive through level_cap_db when `level`), C through the beam at
+ * `beam_cap` (linear), each path delayed by d->delay[in]. When `centre_from` is not NULL its centre column (a level
+ * with the same beam cap, matched or not as W will be) is copied instead of solving the beam again. */
+static void design_level(struct design *d, double ctc_db, bool level, double top_db, double beam_cap,
+		const double complex *centre_from, double complex *W)
+{
+	const struct ss_profile *p = d->p;
+	const int n = d->n;
+	const double tau_ref = ss_woodworth_itd(p->virtualizer.angle_deg * M_PI / 180.0, SS_HEAD_RADIUS,
+			SS_SPEED_OF_SOUND);
+	for (int k = 0; k < d->K; k++) {
+		double f = k * d->rate / d->N;
+		double complex w[SS_MAX_DRIVERS], dl[2], dr[2];
 		double b[SS_MAX_DRIVERS];
 		struct ss_ctc_result res;
 		double env = ss_system_envelope(p, f);
-		ss_plant_eval(p, head0, f, C);
 		for (int i = 0; i < n; i++)
 			b[i] = ss_band_weight(&p->drivers[i], f);
-		if (fs->virtualizer_enabled) {
+		if (d->fs->virtualizer_enabled) {
 			double complex v[2];
-			ss_virtualizer_response(&fs->virt, f, v);
+			ss_virtualizer_response(&d->virt, f, v);
 			dl[0] = v[0] * env;
 			dl[1] = v[1] * env;
 		} else {
@@ -182,144 +96,390 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 		}
 		dr[0] = dl[1];
 		dr[1] = dl[0];
-		ss_ctc_solve(n, C, b, dl, 0, ctc_cap, w, &res);
+		const double ctc_cap = pow(10.0, (level ? level_cap_db(d, ctc_db, top_db, k) : ctc_db) / 20.0);
+		ss_ctc_solve(n, d->C[k], b, dl, 0, ctc_cap, f >= SS_PHASE_FREE_HZ, w, &res);
 		for (int i = 0; i < n; i++)
-			WAT(SS_IN_LEFT, i, k) = w[i];
-		ss_ctc_solve(n, C, b, dr, 1, ctc_cap, w, &res);
+			W_AT(W, d, SS_IN_LEFT, i, k) = w[i];
+		ss_ctc_solve(n, d->C[k], b, dr, 1, ctc_cap, f >= SS_PHASE_FREE_HZ, w, &res);
 		for (int i = 0; i < n; i++)
-			WAT(SS_IN_RIGHT, i, k) = w[i];
+			W_AT(W, d, SS_IN_RIGHT, i, k) = w[i];
 
-		double s = ss_beam_blend(p, f);
-		double complex wb[SS_MAX_DRIVERS] = { 0 }, wp[SS_MAX_DRIVERS] = { 0 };
-		if (s < 1.0)
-			ss_beam_solve(p, grid, f, wb);
-		if (s > 0.0)
-			ss_centre_plain(p, f, wp);
-		for (int i = 0; i < n; i++)
-			WAT(SS_IN_CENTRE, i, k) = ((1.0 - s) * wb[i] + s * wp[i]) * env;
-
-		double complex bulk = cexp(-I * 2.0 * M_PI * f * fs->model_delay / rate);
-		for (int in = 0; in < SS_INPUTS; in++)
+		if (centre_from != NULL) {
 			for (int i = 0; i < n; i++)
-				WAT(in, i, k) *= bulk;
+				W_AT(W, d, SS_IN_CENTRE, i, k) = W_AT(centre_from, d, SS_IN_CENTRE, i, k);
+		} else {
+			double s = ss_beam_blend(p, f);
+			double complex wb[SS_MAX_DRIVERS] = { 0 }, wp[SS_MAX_DRIVERS] = { 0 };
+			double complex ph = cexp(-I * 2.0 * M_PI * f * d->delay[SS_IN_CENTRE] / d->rate);
+			if (s < 1.0)
+				ss_beam_solve(p, d->grid, f, beam_cap, wb);
+			if (s > 0.0)
+				ss_centre_plain(p, f, wp);
+			for (int i = 0; i < n; i++)
+				W_AT(W, d, SS_IN_CENTRE, i, k) = ((1.0 - s) * wb[i] + s * wp[i]) * env * ph;
+		}
+		for (int in = 0; in < 2; in++) {
+			double complex ph = cexp(-I * 2.0 * M_PI * f * d->delay[in] / d->rate);
+			for (int i = 0; i < n; i++)
+				W_AT(W, d, in, i, k) *= ph;
+		}
 	}
-	free(grid);
+}
 
-	/* Delay alignment: each path's arrival where it matters (L' at the left ear, R' at the right ear, C at the
-	 * head centre); the faster paths are delayed (fractionally, in the design) to meet the slowest. */
-	{
-		double complex *resp = malloc(sizeof(double complex) * (size_t)K);
-		double t[SS_INPUTS], tmax = -1e300;
-		if (resp == NULL) {
-			free(W);
-			ss_filterset_free(fs);
+/* Delay alignment: each path's arrival where it matters (L' at the left ear, R' at the right ear, C at the head
+ * centre) on the level-0 spectra W designed with the bulk delay only; the faster paths are delayed (fractionally)
+ * to meet the slowest. Sets d->delay and fs->arrival / align_us, and applies the alignment to W. */
+static int align_paths(struct design *d, double complex *W)
+{
+	const int n = d->n, K = d->K;
+	double complex *resp = malloc(sizeof(double complex) * (size_t)K);
+	double t[SS_INPUTS], tmax = -1e300;
+	if (resp == NULL)
+		return -ENOMEM;
+	for (int in = 0; in < SS_INPUTS; in++) {
+		for (int k = 0; k < K; k++) {
+			double f = k * d->rate / d->N;
+			double complex a0[SS_MAX_DRIVERS], acc = 0;
+			if (in == SS_IN_CENTRE) {
+				double u0[3];
+				ss_beam_direction(0, 0, u0);
+				ss_beam_steering(d->p, f, u0, a0);
+				for (int i = 0; i < n; i++)
+					acc += a0[i] * W_AT(W, d, in, i, k);
+			} else {
+				for (int i = 0; i < n; i++)
+					acc += d->C[k][in == SS_IN_LEFT ? 0 : 1][i] * W_AT(W, d, in, i, k);
+			}
+			resp[k] = acc;
+		}
+		t[in] = ss_arrival_samples(resp, d->L, d->rate);
+		if (isnan(t[in])) {
+			free(resp);
 			return -ENOMEM;
 		}
-		for (int in = 0; in < SS_INPUTS; in++) {
-			for (int k = 0; k < K; k++) {
-				double f = k * rate / N;
-				double complex C[2][SS_MAX_DRIVERS], a0[SS_MAX_DRIVERS], acc = 0;
-				if (in == SS_IN_CENTRE) {
-					double u0[3];
-					ss_beam_direction(0, 0, u0);
-					ss_beam_steering(p, f, u0, a0);
-					for (int i = 0; i < n; i++)
-						acc += a0[i] * WAT(in, i, k);
-				} else {
-					ss_plant_eval(p, head0, f, C);
-					for (int i = 0; i < n; i++)
-						acc += C[in == SS_IN_LEFT ? 0 : 1][i] * WAT(in, i, k);
-				}
-				resp[k] = acc;
-			}
-			t[in] = ss_arrival_samples(resp, L, rate);
-			if (t[in] > tmax)
-				tmax = t[in];
-		}
-		free(resp);
-		for (int in = 0; in < SS_INPUTS; in++) {
-			double d = tmax - t[in];
-			fs->align_us[in] = d / rate * 1e6;
-			for (int k = 0; k < K; k++) {
-				double complex ph = cexp(-I * 2.0 * M_PI * k * d / N);
-				for (int i = 0; i < n; i++)
-					WAT(in, i, k) *= ph;
-			}
-		}
-		fs->arrival = tmax;
-		fs->latency = fs->block + ss_upmix_latency(fs->upmix_hop) + (int)lround(tmax);
+		if (t[in] > tmax)
+			tmax = t[in];
 	}
-
-	/* Effort, and a common headroom: inter-driver ratios carry the cancellation and the beam, so every driver
-	 * gets the same headroom, that of the most-driven one.
-	 * The headroom is for programme, not for a full-scale sine parked on the effort peak (the limiter is there
-	 * for that): each driver's gain for pink-spectrum input (20 Hz - 20 kHz) in the upmix's four typical
-	 * situations (hard left: L' only; hard right; mono: all in C at +3 dB; wide stereo: L' and R' both full
-	 * scale, uncorrelated),
-	 * plus SS_HEADROOM_MARGIN_DB for the filters raising the crest factor. The worst-case sine sum (max_sum) still
-	 * bounds the plain feed's level against the processed one. */
-	double common = 0.0, max_sum = 0.0;
-	for (int i = 0; i < n; i++) {
-		double peak = 0.0, sum_peak = 0.0, pink = 0.0, acc[4] = { 0, 0, 0, 0 };
+	free(resp);
+	for (int in = 0; in < SS_INPUTS; in++) {
+		double extra = tmax - t[in];
+		d->fs->align_us[in] = extra / d->rate * 1e6;
+		d->delay[in] += extra;
 		for (int k = 0; k < K; k++) {
-			double complex wl = WAT(SS_IN_LEFT, i, k), wr = WAT(SS_IN_RIGHT, i, k), wc = WAT(SS_IN_CENTRE, i, k);
-			double l = cabs(wl), rr = cabs(wr), c = cabs(wc);
-			double m = l > rr ? l : rr;
-			if (c > m)
-				m = c;
-			if (m > peak)
-				peak = m;
-			double s = l + rr > M_SQRT2 * c ? l + rr : M_SQRT2 * c;
-			if (s > sum_peak)
-				sum_peak = s;
-			double f = k * rate / (2.0 * L);
-			if (f >= 20.0 && f <= 20000.0) {
-				double w = 1.0 / f;   /* pink: equal power per octave */
-				pink += w;
-				acc[0] += w * l * l;
-				acc[1] += w * rr * rr;
-				acc[2] += w * 2.0 * c * c;
-				acc[3] += w * (l * l + rr * rr);   /* both channels full scale, independent */
+			double complex ph = cexp(-I * 2.0 * M_PI * k * extra / d->N);
+			for (int i = 0; i < n; i++)
+				W_AT(W, d, in, i, k) *= ph;
+		}
+	}
+	d->fs->arrival = tmax;
+	return 0;
+}
+
+/* Ear power per bin (both ears, nominal position) of the paths w0 (+ w1) [n][K] (stride K), scaled by `scale`. */
+static void ear_power_bins(const struct design *d, const double complex *w0, const double complex *w1, double scale,
+		double *P)
+{
+	for (int k = 0; k < d->K; k++) {
+		P[k] = 0.0;
+		for (int ear = 0; ear < 2; ear++) {
+			double complex e = 0;
+			for (int i = 0; i < d->n; i++) {
+				double complex v = w0[(size_t)i * d->K + k];
+				if (w1)
+					v += w1[(size_t)i * d->K + k];
+				e += d->C[k][ear][i] * v;
+			}
+			P[k] += creal(e * conj(e)) * scale * scale;
+		}
+	}
+}
+
+/* The A-weighted pink-programme level of per-bin powers P [K] (linear). */
+static double programme_power(const struct design *d, const double *P)
+{
+	double acc = 0.0;
+	for (int k = 1; k < d->K; k++) {
+		double f = k * d->rate / d->N;
+		acc += ss_pink_weight(f) * ss_a_weight(f) * ss_a_weight(f) * P[k];
+	}
+	return acc;
+}
+
+/* P [K] averaged over a third of an octave around each bin (into S). */
+static void third_octave(const struct design *d, const double *P, double *S, double *cum)
+{
+	cum[0] = 0.0;
+	for (int k = 0; k < d->K; k++)
+		cum[k + 1] = cum[k] + P[k];
+	const double half = pow(2.0, 1.0 / 6.0);
+	for (int k = 0; k < d->K; k++) {
+		int a = (int)floor(k / half), b = (int)ceil(k * half);
+		if (b >= d->K)
+			b = d->K - 1;
+		S[k] = (cum[b + 1] - cum[a]) / (b + 1 - a);
+	}
+}
+
+/* The tonal match of a processed path (`proc` [n][K]) to the plain feed: the gain (dB, per bin) that gives its
+ * third-octave ear power (both ears) that of the plain feed for the same programme (a one-sided input for L' and R',
+ * a centred one for C), so that switching to the plain feed, or the governor blending toward it, changes neither
+ * level nor tonal balance. Writes match[K] and, when `trim_db` is not NULL, its programme average. 0 or -ENOMEM. */
+static int match_tone(const struct design *d, const double complex *proc, double proc_scale,
+		const double complex *plain0, const double complex *plain1, double *match, double *trim_db)
+{
+	const int K = d->K;
+	double *P = malloc(sizeof(double) * (size_t)K * 4 + sizeof(double) * (size_t)(K + 1));
+	if (P == NULL)
+		return -ENOMEM;
+	double *Q = P + K, *Ps = P + 2 * K, *Qs = P + 3 * K, *cum = P + 4 * K;
+	ear_power_bins(d, proc, NULL, proc_scale, P);
+	ear_power_bins(d, plain0, plain1, 1.0, Q);
+	if (trim_db)
+		*trim_db = 10.0 * log10((programme_power(d, Q) + 1e-300) / (programme_power(d, P) + 1e-300));
+	third_octave(d, P, Ps, cum);
+	third_octave(d, Q, Qs, cum);
+	double floor_p = 0.0;
+	for (int k = 0; k < K; k++)
+		floor_p = fmax(floor_p, fmax(Ps[k], Qs[k]));
+	floor_p *= 1e-12;
+	int k20 = (int)ceil(20.0 * d->N / d->rate);
+	for (int k = 0; k < K; k++) {
+		int kk = k < k20 ? k20 : k;
+		double m = 10.0 * log10((Qs[kk] + floor_p) / (Ps[kk] + floor_p));
+		match[k] = m > SS_MATCH_MAX_DB ? SS_MATCH_MAX_DB : (m < -SS_MATCH_MAX_DB ? -SS_MATCH_MAX_DB : m);
+	}
+	free(P);
+	return 0;
+}
+
+/* Match every path of spectra W [SS_INPUTS][n][K] to the plain feed Wp [2][n][K] (the centre too when `centre`),
+ * recording the matches in match[SS_INPUTS][K] and, when `trim_db` is not NULL, their averages. 0 or -ENOMEM. */
+static int match_paths(const struct design *d, double complex *W, const double complex *Wp, bool centre,
+		double *const *match, double *trim_db)
+{
+	const size_t col = (size_t)d->n * (size_t)d->K;
+	for (int in = 0; in < (centre ? SS_INPUTS : 2); in++) {
+		int r = in == SS_IN_CENTRE ?
+			match_tone(d, W + 2 * col, M_SQRT2, Wp, Wp + col, match[in], trim_db ? &trim_db[in] : NULL) :
+			match_tone(d, W + (size_t)in * col, 1.0, Wp + (size_t)in * col, NULL, match[in],
+					trim_db ? &trim_db[in] : NULL);
+		if (r < 0)
+			return r;
+		for (int k = 0; k < d->K; k++) {
+			double g = pow(10.0, match[in][k] / 20.0);
+			for (int i = 0; i < d->n; i++)
+				W_AT(W, d, in, i, k) *= g;
+		}
+	}
+	return 0;
+}
+
+/* Spectra W [n_in][n][K] -> FIRs of `taps`: inverse FFT, the driver's static gain, truncated
+ * with short tapers at both ends, and the DC left by the truncation taken out (a Hann-shaped correction of the
+ * FIR's length: every driver gets exactly zero at DC, so none of them is fed DC or content far below its band).
+ * FIR (in, drv) goes to fir + (in * in_stride + drv) * taps. */
+static void spectra_to_firs(struct design *d, const double complex *W, int n_in, float *fir, size_t in_stride)
+{
+	const struct ss_filterset *fs = d->fs;
+	const int n = d->n, L = d->L, N = d->N, K = d->K;
+	const int fade_in = fs->model_delay / 4 < 32 ? fs->model_delay / 4 : 32;
+	const int fade_out = L / 4;
+	double hann_sum = 0.0;
+	for (int t = 0; t < L; t++)
+		hann_sum += sin(M_PI * (t + 0.5) / L) * sin(M_PI * (t + 0.5) / L);
+	for (int in = 0; in < n_in; in++) {
+		for (int i = 0; i < n; i++) {
+			const double complex *w = W + ((size_t)in * (size_t)n + (size_t)i) * (size_t)K;
+			double g = pow(10.0, fs->gain_db[i] / 20.0) / N;
+			ss_dft_c2r(d->dft, w, d->ir);
+			double dc = 0.0;
+			for (int t = 0; t < L; t++) {
+				double win = 1.0;
+				if (t < fade_in)
+					win = 0.5 - 0.5 * cos(M_PI * (t + 0.5) / fade_in);
+				else if (t >= L - fade_out)
+					win = 0.5 + 0.5 * cos(M_PI * (t - (L - fade_out) + 0.5) / fade_out);
+				d->ir[t] *= win * g;
+				dc += d->ir[t];
+			}
+			float *h = fir + ((size_t)in * in_stride + (size_t)i) * (size_t)L;
+			for (int t = 0; t < L; t++) {
+				double s = sin(M_PI * (t + 0.5) / L);
+				h[t] = (float)(d->ir[t] - dc * s * s / hann_sum);
 			}
 		}
-		fs->effort_db[i] = 20.0 * log10(peak + 1e-30);
-		if (sum_peak > max_sum)
-			max_sum = sum_peak;
-		double prog = 0.0;
-		for (int c = 0; c < 4; c++)
-			if (acc[c] > prog)
-				prog = acc[c];
-		prog = pink > 0.0 ? sqrt(prog / pink) : 1.0;
-		double need = 20.0 * log10(prog + 1e-30) + SS_HEADROOM_MARGIN_DB + p->drivers[i].gain_db + p->output.gain_db;
-		fs->headroom_db[i] = need > 0.0 ? -need : 0.0;
-		if (-fs->headroom_db[i] > common)
-			common = -fs->headroom_db[i];
 	}
-	for (int i = 0; i < n; i++) {
-		fs->headroom_db[i] = (p->output.auto_headroom && !o->no_headroom) ? -common : 0.0;
-		fs->gain_db[i] = fs->headroom_db[i] + p->drivers[i].gain_db + p->output.gain_db;
+}
+
+static void design_free(struct design *d)
+{
+	for (int in = 0; in < SS_INPUTS; in++)
+		free(d->match_db[in]);
+	free(d->C);
+	free(d->grid);
+	ss_dft_free(d->dft);
+	free(d->spec);
+	free(d->ir);
+}
+
+static int out_of_memory(const struct ss_profile *p, struct ss_error *err, const char *what)
+{
+	if (err) {
+		memset(err, 0, sizeof(*err));
+		snprintf(err->file, sizeof(err->file), "%s", p->path);
+		snprintf(err->msg, sizeof(err->msg), "%s: out of memory %s", p->path, what);
+	}
+	return -ENOMEM;
+}
+
+int ss_design(const struct ss_profile *p, double rate, const struct ss_design_options *opt,
+		struct ss_filterset **out, struct ss_error *err)
+{
+	static const struct ss_design_options defopt = { 0 };
+	struct design d = { .p = p, .opt = opt ? opt : &defopt, .rate = rate };
+	struct ss_filterset *fs = NULL;
+	double complex *W = NULL, *Wl = NULL, *Wp = NULL;
+	double caps[SS_MAX_LEVELS], *level_match[SS_INPUTS] = { NULL, NULL, NULL };
+	int r;
+
+	*out = NULL;
+	if (!(rate >= 8000.0 && rate <= 384000.0)) {
+		if (err) {
+			memset(err, 0, sizeof(*err));
+			snprintf(err->msg, sizeof(err->msg), "%s: sample rate %g Hz: expected 8000..384000 Hz", p->path,
+					rate);
+		}
+		return -EINVAL;
+	}
+	if ((r = ss_profile_validate(p, err)) < 0)
+		return r;
+
+	fs = d.fs = calloc(1, sizeof(*fs));
+	if (fs == NULL)
+		return out_of_memory(p, err, "for the filter set");
+	fs->profile = *p;
+	fs->rate = rate;
+	fs->n_drivers = d.n = p->n_drivers;
+	ss_filterset_sizes(rate, p->design.taps, p->design.block, &fs->block, &fs->taps, &fs->upmix_hop);
+	fs->upmix_enabled = p->upmix.enabled;
+	fs->upmix_smoothing_ms = p->upmix.smoothing_ms;
+	fs->virtualizer_enabled = p->virtualizer.enabled && !d.opt->ctc_only;
+	for (int i = 0; i < d.n; i++) {
+		double lim = isnan(p->drivers[i].limit_db) ? p->output.limit_db : p->drivers[i].limit_db;
+		fs->ceiling[i] = (float)pow(10.0, lim / 20.0);
+		fs->gain_db[i] = p->drivers[i].gain_db + p->output.gain_db;
+	}
+	d.L = fs->taps;
+	d.N = 2 * d.L;
+	d.K = d.L + 1;
+
+	/* bulk (modelling) delay: room for the latest-arriving driver's lead and the inverse filters' pre-ringing */
+	{
+		double lead = 0.0;
+		for (int i = 0; i < d.n; i++) {
+			double extra = ss_driver_extra_delay(p, i) * rate;
+			if (extra > lead)
+				lead = extra;
+		}
+		fs->model_delay = (int)ceil(lead) + d.L / 8;
+		for (int in = 0; in < SS_INPUTS; in++)
+			d.delay[in] = fs->model_delay;
 	}
 
-	/* The plain stereo feed (the bypass path), level-matched, arriving with the processed paths. */
-	double complex *Wp = calloc((size_t)2 * (size_t)n * (size_t)K, sizeof(double complex));
-	fs->fir = calloc((size_t)SS_INPUTS * (size_t)n * (size_t)L, sizeof(float));
-	fs->plain_fir = calloc((size_t)2 * (size_t)n * (size_t)L, sizeof(float));
-	if (Wp == NULL || fs->fir == NULL || fs->plain_fir == NULL) {
-		free(Wp);
-		free(W);
-		ss_filterset_free(fs);
-		return -ENOMEM;
+	double vdist = p->listener_distance > 2.0 ? p->listener_distance : 2.0;
+	ss_virtualizer_fit(p->virtualizer.angle_deg, vdist, &d.virt);
+
+	const size_t wsize = (size_t)SS_INPUTS * (size_t)d.n * (size_t)d.K;
+	d.C = malloc(sizeof(*d.C) * (size_t)d.K);
+	d.grid = malloc(sizeof(*d.grid));
+	d.dft = ss_dft_new(d.N);
+	d.spec = malloc(sizeof(double complex) * (size_t)d.K);
+	d.ir = malloc(sizeof(double) * (size_t)d.N);
+	W = malloc(sizeof(double complex) * wsize);
+	Wp = malloc(sizeof(double complex) * (size_t)2 * (size_t)d.n * (size_t)d.K);
+	Wl = malloc(sizeof(double complex) * wsize);
+	fs->fir = calloc(wsize / (size_t)d.K * (size_t)SS_MAX_LEVELS * (size_t)d.L, sizeof(float));
+	fs->plain_fir = calloc((size_t)2 * (size_t)d.n * (size_t)d.L, sizeof(float));
+	bool matches = true;
+	for (int in = 0; in < SS_INPUTS; in++) {
+		d.match_db[in] = malloc(sizeof(double) * (size_t)d.K);
+		level_match[in] = malloc(sizeof(double) * (size_t)d.K);
+		matches = matches && d.match_db[in] && level_match[in];
 	}
-	if ((r = ss_plain_design(p, rate, K, fs->arrival, &WAT(SS_IN_LEFT, 0, 0), max_sum, Wp, &fs->plain_trim_db)) == 0 &&
-			(r = spectra_to_firs(W, SS_INPUTS, fs, 0.0, fs->fir)) == 0)
-		r = spectra_to_firs(Wp, 2, fs, fs->plain_trim_db, fs->plain_fir);
-	free(Wp);
-	free(W);
-	if (r < 0) {
-		ss_filterset_free(fs);
-		return r;
+	if (!d.C || !d.grid || !d.dft || !d.spec || !d.ir || !W || !Wp || !Wl || !fs->fir || !fs->plain_fir || !matches) {
+		r = out_of_memory(p, err, "designing the filters");
+		goto error;
 	}
-#undef WAT
+	const double head0[3] = { 0, 0, 0 };
+	for (int k = 0; k < d.K; k++)
+		ss_plant_eval(p, head0, k > 0 ? k * rate / d.N : 1.0, d.C[k]);
+	ss_beam_grid_init(p, d.grid);
+
+	/* level 0, the full design, sets the alignment every level shares */
+	const double beam_cap_db = p->beam.effort_db;
+	design_level(&d, p->ctc.effort_db, false, p->ctc.effort_db, pow(10.0, fmin(beam_cap_db, p->ctc.effort_db) / 20.0),
+			NULL, W);
+	if ((r = align_paths(&d, W)) < 0) {
+		r = out_of_memory(p, err, "aligning the paths");
+		goto error;
+	}
+	for (int i = 0; i < d.n; i++) {
+		double peak = 0.0;
+		for (int in = 0; in < SS_INPUTS; in++)
+			for (int k = 0; k < d.K; k++)
+				peak = fmax(peak, cabs(W_AT(W, &d, in, i, k)) /
+						ss_band_weight(&p->drivers[i], k > 0 ? k * rate / d.N : 1.0));
+		fs->effort_db[i] = 20.0 * log10(peak + 1e-30);
+	}
+
+	/* the plain feed, arriving with the processed paths; the processed paths matched to its ear level */
+	if ((r = ss_plain_design(p, rate, d.K, fs->arrival, d.C, Wp)) < 0) {
+		r = out_of_memory(p, err, "designing the plain feed");
+		goto error;
+	}
+	if (match_paths(&d, W, Wp, true, d.match_db, fs->trim_db) < 0) {
+		r = out_of_memory(p, err, "matching the paths to the plain feed");
+		goto error;
+	}
+
+	/* the governor's levels, as drive after the match: from the full design's down to just below the plain
+	 * feed's (unity); fs->fir was allocated for the most levels and is packed for these */
+	const double top_post = p->ctc.effort_db + fs->trim_db[SS_IN_LEFT];
+	fs->n_levels = ss_design_levels(top_post, SS_LOWEST_LEVEL_DB, caps);
+	for (int l = 0; l < fs->n_levels; l++)
+		fs->level_effort_db[l] = caps[l];
+	const size_t in_stride = (size_t)fs->n_levels * (size_t)d.n;
+	spectra_to_firs(&d, W, SS_INPUTS, fs->fir, in_stride);
+	spectra_to_firs(&d, Wp, 2, fs->plain_fir, (size_t)d.n);
+
+	/* the lower effort levels: level 0's alignment, caps set through level 0's match, each level then matched to the
+	 * plain feed itself (a level that cancels less puts more into the far ear, and is matched down for it: every
+	 * level as loud as the plain feed); the beam's caps on the centre's own scale */
+	double bc_prev = fmin(beam_cap_db, p->ctc.effort_db);
+	for (int l = 1; l < fs->n_levels; l++) {
+		double bc = fmin(beam_cap_db, caps[l] - fs->trim_db[SS_IN_CENTRE]);
+		double complex *prev = l == 1 ? W : Wl;   /* its centre column is matched already */
+		design_level(&d, caps[l], true, p->ctc.effort_db, pow(10.0, bc / 20.0), bc == bc_prev ? prev : NULL, Wl);
+		if (match_paths(&d, Wl, Wp, bc != bc_prev, level_match, NULL) < 0) {
+			r = out_of_memory(p, err, "matching the paths to the plain feed");
+			goto error;
+		}
+		bc_prev = bc;
+		spectra_to_firs(&d, Wl, SS_INPUTS, fs->fir + (size_t)l * (size_t)d.n * (size_t)d.L, in_stride);
+	}
+	float *packed = realloc(fs->fir, sizeof(float) * in_stride * SS_INPUTS * (size_t)d.L);
+	if (packed)
+		fs->fir = packed;
 	*out = fs;
-	return 0;
+	fs = NULL;
+	r = 0;
+error:
+	for (int in = 0; in < SS_INPUTS; in++)
+		free(level_match[in]);
+	free(W);
+	free(Wl);
+	free(Wp);
+	design_free(&d);
+	ss_filterset_free(fs);
+	return r;
 }

@@ -1,12 +1,12 @@
-/* Soundstage: the plain stereo feed, the path `soundstage.enabled = false` crossfades to.
+/* Soundstage: the plain stereo feed: what the drivers play without Soundstage's processing, and the path
+ * `soundstage.enabled = false` and the effort governor's last level play.
  *
- * No upmix, no virtualizer, no cancellation, no beam: each driver plays its own band (the same LR4 band weights
- * as the processed path) of the input on its side of the device: L for drivers left of centre (+y), R for those
- * right of it, (L + R) / 2 for drivers within 1 cm of the centre line. Per frequency the weights are normalised
- * so each input's contributions sum to the system envelope. Each driver is delayed so that it reaches the head
- * centre at the processed path's reference arrival: switching between the two never shifts the image in time.
- * The level is matched to the processed path (ear power for a one-sided input, 200 Hz - 8 kHz, pink weighting),
- * within the processed path's headroom. Design-time, double.
+ * No upmix, no virtualizer, no cancellation, no beam: each driver plays the input on its side of the device through
+ * its own band (the same LR4 band weights as the processed path) at unity gain: L for drivers left of centre (+y), R
+ * for those right of it, (L + R) / 2 for drivers within 1 cm of the centre line. Each driver is delayed so that the
+ * feed reaches the ears at the processed paths' reference arrival (L at the left ear, R at the right), so switching
+ * or blending between the two never shifts the image in time. This is the level reference: the processed paths are
+ * matched to it, not it to them. Design-time, double.
  */
 #ifndef SS_PLAIN_H
 #define SS_PLAIN_H
@@ -18,10 +18,9 @@
 /** Plain-feed pan gain of driver `d` for input 0 (L) or 1 (R). */
 double ss_plain_pan(const struct ss_driver *d, int input);
 
-/** Fill `Wp` [2][n][K] (bins k of an N = 2 (K - 1) point grid at `rate`) with the plain feed arriving at the
- * ears at `arrival` samples, and set `trim_db` to the trim that matches its level to the processed left path `Wl`
- * [n][K] without exceeding `max_sum` (the processed path's peak sum-of-magnitudes bound). 0, or -ENOMEM. */
-int ss_plain_design(const struct ss_profile *p, double rate, int K, double arrival, const double complex *Wl,
-		double max_sum, double complex *Wp, double *trim_db);
+/** Fill `Wp` [2][n][K] (bins k of an N = 2 (K - 1) point grid at `rate`) with the plain feed arriving at the ears at
+ * `arrival` samples; `C` [K] is the plant at every bin (nominal head position). 0, or -ENOMEM. */
+int ss_plain_design(const struct ss_profile *p, double rate, int K, double arrival,
+		double complex (*C)[2][SS_MAX_DRIVERS], double complex *Wp);
 
 #endif

@@ -3,58 +3,66 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <fftw3.h>
 
 #include "../acoustics/driver.h"
 #include "../acoustics/head.h"
 #include "../acoustics/plant.h"
 #include "../acoustics/room.h"
+#include "../util/dft.h"
 #include "beam.h"
-
-extern pthread_mutex_t ss_fftw_planner_lock;
 
 const double ss_sep_band_edges[SS_SEP_BANDS][2] = { { 200, 1000 }, { 1000, 4000 }, { 4000, 8000 } };
 const double ss_offsets_cm[SS_OFFSETS] = { -5, -2, 0, 2, 5 };
 
-#define DEG (M_PI / 180.0)
-
-/* Frequency responses of every FIR on bins 0..L of a 2L-point grid, gains removed (the model judges the
- * design, not the static headroom). */
-static double complex *fir_responses(const struct ss_filterset *fs)
+/* Frequency responses of every FIR at effort `effort` (a fractional level index: neighbouring levels blended, as
+ * the governor blends them; n_levels is the plain feed, which has no centre path) on bins 0..L of a 2L-point grid,
+ * static gains and trims removed (the model judges the design, not the gain staging). */
+static double complex *fir_responses(const struct ss_filterset *fs, double effort)
 {
 	const int n = fs->n_drivers, L = fs->taps, N = 2 * L, K = L + 1;
 	double complex *H = malloc(sizeof(double complex) * (size_t)SS_INPUTS * (size_t)n * (size_t)K);
-	double *buf = fftw_alloc_real((size_t)N);
-	fftw_complex *spec = fftw_alloc_complex((size_t)K);
-	if (!H || !buf || !spec) {
+	double complex *spec = malloc(sizeof(double complex) * (size_t)K);
+	double *buf = malloc(sizeof(double) * (size_t)N);
+	struct ss_dft *dft = ss_dft_new(N);
+	if (!H || !buf || !spec || !dft) {
 		free(H);
-		fftw_free(buf);
-		fftw_free(spec);
-		return NULL;
+		H = NULL;
+		goto done;
 	}
-	pthread_mutex_lock(&ss_fftw_planner_lock);
-	fftw_plan plan = fftw_plan_dft_r2c_1d(N, buf, spec, FFTW_ESTIMATE);
-	pthread_mutex_unlock(&ss_fftw_planner_lock);
+	if (effort < 0.0)
+		effort = 0.0;
+	if (effort > fs->n_levels)
+		effort = fs->n_levels;
+	int l0 = (int)floor(effort);
+	if (l0 >= fs->n_levels)
+		l0 = fs->n_levels - 1;
+	const double a = effort - l0;
 	for (int in = 0; in < SS_INPUTS; in++) {
 		for (int i = 0; i < n; i++) {
-			const float *h = fs->fir + ((size_t)in * n + i) * L;
-			double g = pow(10.0, -fs->gain_db[i] / 20.0);
-			for (int t = 0; t < N; t++)
-				buf[t] = t < L ? h[t] * g : 0.0;
-			fftw_execute(plan);
-			for (int k = 0; k < K; k++)
-				H[((size_t)in * n + i) * K + k] = spec[k];
+			const float *h0 = ss_filterset_fir(fs, in, l0, i);
+			const float *h1 = l0 + 1 < fs->n_levels ? ss_filterset_fir(fs, in, l0 + 1, i) :
+				(in < 2 ? ss_filterset_plain_fir(fs, in, i) : NULL);
+			double g0 = pow(10.0, -(fs->gain_db[i] + fs->trim_db[in]) / 20.0);
+			double g1 = l0 + 1 < fs->n_levels ? g0 : pow(10.0, -fs->gain_db[i] / 20.0);
+			for (int t = 0; t < N; t++) {
+				double v = 0.0;
+				if (t < L) {
+					v = (1.0 - a) * h0[t] * g0;
+					if (a > 0.0)
+						v += a * (h1 ? h1[t] * g1 : 0.0);
+				}
+				buf[t] = v;
+			}
+			ss_dft_r2c(dft, buf, spec);
+			memcpy(H + ((size_t)in * n + i) * K, spec, sizeof(double complex) * (size_t)K);
 		}
 	}
-	pthread_mutex_lock(&ss_fftw_planner_lock);
-	fftw_destroy_plan(plan);
-	pthread_mutex_unlock(&ss_fftw_planner_lock);
-	fftw_free(buf);
-	fftw_free(spec);
+done:
+	free(spec);
+	free(buf);
+	ss_dft_free(dft);
 	return H;
 }
 
@@ -68,15 +76,20 @@ static void room_to_listener(const double lis[3], const double q[3], double p[3]
 
 int ss_predict(const struct ss_filterset *fs, struct ss_prediction *out)
 {
+	return ss_predict_at(fs, 0.0, out);
+}
+
+int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_prediction *out)
+{
 	const struct ss_profile *p = &fs->profile;
 	const int n = fs->n_drivers, L = fs->taps, N = 2 * L, K = L + 1;
 	const double rate = fs->rate;
-	double complex *H = fir_responses(fs);
+	double complex *H = fir_responses(fs, effort);
 	if (H == NULL)
 		return -ENOMEM;
 #define HAT(in, drv, k) H[((size_t)(in) * (size_t)n + (size_t)(drv)) * (size_t)K + (size_t)(k)]
 	memset(out, 0, sizeof(*out));
-	out->latency = fs->latency;
+	out->latency = ss_filterset_latency(fs);
 	out->peak_effort_db = -1e9;
 	for (int i = 0; i < n; i++) {
 		out->effort_db[i] = fs->effort_db[i];

@@ -8,7 +8,8 @@
 #include <stdbool.h>
 
 #include "../util/export.h"
-#include "filterset.h"
+#include "../filterset.h"
+#include "virtualizer.h"
 
 #define SS_SEP_BANDS 3    /* 200-1k, 1k-4k, 4k-8k Hz */
 #define SS_OFFSETS 5      /* lateral head offsets -5, -2, 0, +2, +5 cm */
@@ -41,6 +42,9 @@ struct ss_prediction {
 	int latency;
 };
 
+/** Predict the full design (effort level 0). 0, or -ENOMEM. */
 SS_EXPORT int ss_predict(const struct ss_filterset *fs, struct ss_prediction *out);
+/** Predict what plays with the effort governor steady at `effort` (a fractional level index, 0 .. n_levels). */
+SS_EXPORT int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_prediction *out);
 
 #endif

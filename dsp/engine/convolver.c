@@ -27,7 +27,8 @@ struct ss_convolver {
 	float *tail_in;             /* [n_in][M block]: the tail block being collected */
 	float *tail_out;            /* [n_out][M block]: the tail's outputs for the current cycle */
 	bool staged;                /* a tail block transformed, to enter the delay line at the next phase 0 */
-	bool tail_ready;            /* tail_out holds the current cycle's outputs */
+	unsigned cycle;             /* counts the tail blocks entered into the delay line */
+	unsigned *tail_cycle;       /* [n_out]: the cycle whose tail output tail_out holds for each output */
 };
 
 void ss_convolver_free(struct ss_convolver *c)
@@ -38,6 +39,7 @@ void ss_convolver_free(struct ss_convolver *c)
 	ss_upols_free(c->tail);
 	ss_fft_free_buf(c->tail_in);
 	ss_fft_free_buf(c->tail_out);
+	free(c->tail_cycle);
 	free(c);
 }
 
@@ -49,11 +51,14 @@ void ss_convolver_reset(struct ss_convolver *c)
 		ss_upols_reset(c->tail);
 		memset(c->tail_in, 0, sizeof(float) * (size_t)c->n_in * L);
 		memset(c->tail_out, 0, sizeof(float) * (size_t)c->n_out * L);
+		/* nothing entered yet: the tail's output (zeros) is current for every output */
+		for (int o = 0; o < c->n_out; o++)
+			c->tail_cycle[o] = 0;
 	}
 	c->phase = 0;
 	c->cur = 0;
 	c->staged = false;
-	c->tail_ready = true;   /* nothing entered yet: the tail's output is silence */
+	c->cycle = 0;
 }
 
 struct ss_convolver *ss_convolver_new(int n_in, int n_out, int block, int taps, const float *fir)
@@ -89,7 +94,8 @@ struct ss_convolver *ss_convolver_new(int n_in, int n_out, int block, int taps, 
 	free(tf);
 	c->tail_in = ss_fft_alloc((size_t)n_in * L);
 	c->tail_out = ss_fft_alloc((size_t)n_out * L);
-	if (!c->head || !c->tail || !c->tail_in || !c->tail_out) {
+	c->tail_cycle = calloc((size_t)n_out, sizeof(unsigned));
+	if (!c->head || !c->tail || !c->tail_in || !c->tail_out || !c->tail_cycle) {
 		ss_convolver_free(c);
 		return NULL;
 	}
@@ -107,7 +113,7 @@ void ss_convolver_push(struct ss_convolver *c, const float *const *in)
 	if (c->phase == 0 && c->staged) {
 		ss_upols_commit(c->tail);
 		c->staged = false;
-		c->tail_ready = false;
+		c->cycle++;
 	}
 	for (int i = 0; i < c->n_in; i++)
 		memcpy(c->tail_in + (size_t)i * L + (size_t)c->phase * B, in[i], sizeof(float) * (size_t)B);
@@ -124,20 +130,34 @@ void ss_convolver_push(struct ss_convolver *c, const float *const *in)
 
 void ss_convolver_render(struct ss_convolver *c, float *const *out)
 {
+	ss_convolver_render_range(c, 0, c->n_out, out);
+}
+
+void ss_convolver_render_range(struct ss_convolver *c, int first, int count, float *const *out)
+{
 	const int B = c->block;
-	ss_upols_render(c->head, out);
+	ss_upols_render_range(c->head, first, count, out);
 	if (c->M == 0)
 		return;
 	const int L = c->M * B;
-	if (!c->tail_ready) {
+	/* the tail's outputs of this cycle, for the outputs that do not have them yet (consecutive runs at once) */
+	for (int o = first; o < first + count;) {
+		if (c->tail_cycle[o] == c->cycle) {
+			o++;
+			continue;
+		}
+		int end = o;
 		float *outs[SS_CONVOLVER_MAX_IO];
-		for (int o = 0; o < c->n_out; o++)
-			outs[o] = c->tail_out + (size_t)o * L;
-		ss_upols_render(c->tail, outs);
-		c->tail_ready = true;
+		while (end < first + count && c->tail_cycle[end] != c->cycle) {
+			outs[end - o] = c->tail_out + (size_t)end * L;
+			c->tail_cycle[end] = c->cycle;
+			end++;
+		}
+		ss_upols_render_range(c->tail, o, end - o, outs);
+		o = end;
 	}
-	for (int o = 0; o < c->n_out; o++) {
-		const float *t = c->tail_out + (size_t)o * L + (size_t)c->cur * B;
+	for (int o = 0; o < count; o++) {
+		const float *t = c->tail_out + (size_t)(first + o) * L + (size_t)c->cur * B;
 		float *y = out[o];
 		for (int k = 0; k < B; k++)
 			y[k] += t[k];

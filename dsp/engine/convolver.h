@@ -11,7 +11,7 @@
 #ifndef SS_CONVOLVER_H
 #define SS_CONVOLVER_H
 
-#define SS_CONVOLVER_MAX_IO 64   /* inputs, outputs */
+#define SS_CONVOLVER_MAX_IO 256  /* inputs, outputs */
 
 struct ss_convolver;
 
@@ -28,5 +28,8 @@ void ss_convolver_process(struct ss_convolver *c, const float *const *in, float 
  * Pushing every block and rendering only when needed keeps the history exact at a fraction of the cost. */
 void ss_convolver_push(struct ss_convolver *c, const float *const *in);
 void ss_convolver_render(struct ss_convolver *c, float *const *out);
+/** Render outputs first .. first + count - 1 only, into out[count][block]: a consumer that needs some outputs in some
+ * blocks (the effort governor's levels) pays for those alone. Any subset may be rendered after each push. */
+void ss_convolver_render_range(struct ss_convolver *c, int first, int count, float *const *out);
 
 #endif

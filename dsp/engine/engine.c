@@ -12,6 +12,7 @@
 
 #include "convolver.h"
 #include "fft.h"
+#include "governor.h"
 #include "limiter.h"
 #include "upmix.h"
 
@@ -24,20 +25,23 @@ struct shelf {
 
 struct ss_engine {
 	const struct ss_filterset *fs;
-	int block, n_out, pos;
+	struct ss_filterset *owned;  /* fs, when the engine owns it (ss_engine_new_owning) */
+	int block, n_out, pos, latency;
 	struct ss_upmix *upmix;
-	struct ss_convolver *conv;   /* L', R', C -> drivers */
-	struct ss_convolver *plain;  /* dry L, R -> drivers (bypass feed) */
-	struct ss_limiter limiter;
+	struct ss_convolver *conv;   /* L', R', C -> every processed level's drivers [n_levels][n_out] */
+	struct ss_convolver *plain;  /* dry L, R -> drivers (the plain feed, the governor's last level) */
+	struct ss_governor *governor;
+	struct ss_limiter *limiter;
 	float *in_l, *in_r;          /* [block] */
 	float *up[3];                /* [block] */
 	int hop;                     /* upmix hop: the block is a whole number of hops */
 	float *dry[2];               /* [block]: the dry L/R aligned with the upmix output (the plain feed's input) */
 	float *outbuf;               /* [n_out][block] */
-	float *plainbuf;             /* [n_out][block] */
 	float *outs[SS_MAX_DRIVERS];
-	float *plains[SS_MAX_DRIVERS];
 	/* live settings: targets, and where the ramps are */
+	long silent;                 /* consecutive input samples (frames) of exact silence */
+	long silence_reset;          /* after this many the state is cleared (SS_SILENCE_RESET_MS) */
+	bool clean;                  /* cleared since the last sound */
 	struct ss_controls target;
 	float mix, mix_step;         /* crossfade position (1 = processed) and its per-sample step */
 	float width, centre, bass_db;/* smoothed (linear gains for width/centre, dB for bass) */
@@ -106,7 +110,8 @@ void ss_engine_free(struct ss_engine *e)
 	ss_upmix_free(e->upmix);
 	ss_convolver_free(e->conv);
 	ss_convolver_free(e->plain);
-	ss_fft_free_buf(e->plainbuf);
+	ss_governor_free(e->governor);
+	ss_limiter_free(e->limiter);
 	ss_fft_free_buf(e->in_l);
 	ss_fft_free_buf(e->dry[0]);
 	ss_fft_free_buf(e->dry[1]);
@@ -114,19 +119,11 @@ void ss_engine_free(struct ss_engine *e)
 	for (int i = 0; i < 3; i++)
 		ss_fft_free_buf(e->up[i]);
 	ss_fft_free_buf(e->outbuf);
+	ss_filterset_free(e->owned);
 	free(e);
 }
 
-void ss_engine_free_with_filterset(struct ss_engine *e)
-{
-	if (!e)
-		return;
-	struct ss_filterset *fs = (struct ss_filterset *)e->fs;
-	ss_engine_free(e);
-	ss_filterset_free(fs);
-}
-
-struct ss_engine *ss_engine_new(const struct ss_filterset *fs)
+static struct ss_engine *engine_new(const struct ss_filterset *fs)
 {
 	struct ss_engine *e = calloc(1, sizeof(*e));
 	if (!e)
@@ -135,28 +132,28 @@ struct ss_engine *ss_engine_new(const struct ss_filterset *fs)
 	e->block = fs->block;
 	e->n_out = fs->n_drivers;
 	e->hop = fs->upmix_hop;
+	e->latency = ss_filterset_latency(fs);
 	e->upmix = ss_upmix_new(fs->upmix_hop, fs->rate, fs->upmix_smoothing_ms, fs->upmix_enabled);
 	e->dry[0] = ss_fft_alloc((size_t)e->block);
 	e->dry[1] = ss_fft_alloc((size_t)e->block);
-	e->conv = ss_convolver_new(SS_INPUTS, fs->n_drivers, fs->block, fs->taps, fs->fir);
+	e->conv = ss_convolver_new(SS_INPUTS, fs->n_levels * fs->n_drivers, fs->block, fs->taps, fs->fir);
 	e->in_l = ss_fft_alloc((size_t)e->block);
 	e->in_r = ss_fft_alloc((size_t)e->block);
 	for (int i = 0; i < 3; i++)
 		e->up[i] = ss_fft_alloc((size_t)e->block);
 	e->outbuf = ss_fft_alloc((size_t)e->block * (size_t)e->n_out);
 	e->plain = ss_convolver_new(2, fs->n_drivers, fs->block, fs->taps, fs->plain_fir);
-	e->plainbuf = ss_fft_alloc((size_t)e->block * (size_t)e->n_out);
+	e->governor = ss_governor_new(fs->n_levels, fs->n_drivers, fs->ceiling, fs->block, fs->rate);
+	e->limiter = ss_limiter_new(fs->n_drivers, fs->ceiling, fs->rate);
 	if (!e->upmix || !e->conv || !e->in_l || !e->in_r || !e->up[0] || !e->up[1] || !e->up[2] || !e->outbuf ||
-			!e->dry[0] || !e->dry[1] ||
-			!e->plain || !e->plainbuf) {
+			!e->dry[0] || !e->dry[1] || !e->plain || !e->governor || !e->limiter) {
 		ss_engine_free(e);
 		return NULL;
 	}
-	for (int o = 0; o < e->n_out; o++) {
+	for (int o = 0; o < e->n_out; o++)
 		e->outs[o] = e->outbuf + (size_t)o * e->block;
-		e->plains[o] = e->plainbuf + (size_t)o * e->block;
-	}
-	ss_limiter_init(&e->limiter, fs->limit, fs->rate, 80.0);
+	e->silence_reset = (long)(SS_SILENCE_RESET_MS * 1e-3 * fs->rate);
+	e->clean = true;
 	e->mix_step = (float)(1.0 / (SS_CROSSFADE_MS * 1e-3 * fs->rate));
 	e->smooth = (float)exp(-fs->block / (0.010 * fs->rate)); /* 10 ms */
 	struct ss_controls def;
@@ -165,38 +162,77 @@ struct ss_engine *ss_engine_new(const struct ss_filterset *fs)
 	return e;
 }
 
-void ss_engine_reset(struct ss_engine *e)
+struct ss_engine *ss_engine_new(const struct ss_filterset *fs)
+{
+	return engine_new(fs);
+}
+
+struct ss_engine *ss_engine_new_owning(struct ss_filterset *fs)
+{
+	struct ss_engine *e = engine_new(fs);
+	if (e)
+		e->owned = fs;
+	return e;
+}
+
+/* Every filter's and statistic's state as in a fresh engine (the block in progress is kept). */
+static void clear_state(struct ss_engine *e)
 {
 	ss_upmix_reset(e->upmix);
 	ss_convolver_reset(e->conv);
 	ss_convolver_reset(e->plain);
+	ss_governor_reset(e->governor);
+	ss_limiter_reset(e->limiter);
 	memset(e->shelf.z, 0, sizeof(e->shelf.z));
+	e->clean = true;
+}
+
+void ss_engine_reset(struct ss_engine *e)
+{
+	/* the block in progress keeps its place (pos): the latency stays what was published */
+	clear_state(e);
+	e->silent = 0;
 	memset(e->in_l, 0, sizeof(float) * (size_t)e->block);
 	memset(e->in_r, 0, sizeof(float) * (size_t)e->block);
 	memset(e->outbuf, 0, sizeof(float) * (size_t)e->block * (size_t)e->n_out);
-	memset(e->plainbuf, 0, sizeof(float) * (size_t)e->block * (size_t)e->n_out);
-	e->limiter.gain = 1.0f;
-	e->pos = 0;
 }
 
-int ss_engine_latency(const struct ss_engine *e) { return e->fs->latency; }
+int ss_engine_latency(const struct ss_engine *e) { return e->latency; }
 int ss_engine_channels(const struct ss_engine *e) { return e->n_out; }
 const struct ss_filterset *ss_engine_filterset(const struct ss_engine *e) { return e->fs; }
 
 float ss_engine_take_limiter_min(struct ss_engine *e)
 {
-	float m = e->limiter.min_gain;
-	e->limiter.min_gain = 1.0f;
-	return m;
+	return ss_limiter_take_min_gain(e->limiter);
 }
 
-static bool all_finite(const float *x, uint32_t n)
+float ss_engine_effort(const struct ss_engine *e)
 {
-	/* x - x is 0 for finite x and NaN for NaN/Inf; an OR-reduction of the comparisons vectorises */
-	int bad = 0;
-	for (uint32_t i = 0; i < n; i++)
-		bad |= !(x[i] - x[i] == 0.0f);
-	return !bad;
+	return ss_governor_effort(e->governor);
+}
+
+void ss_engine_take_effort_range(struct ss_engine *e, float *lo, float *hi)
+{
+	ss_governor_take_range(e->governor, lo, hi);
+}
+
+/* Copy n input samples, replacing what no sane programme holds: NaN and Inf by silence, magnitudes above
+ * SS_INPUT_MAX by that bound. Returns how many were replaced. The filters' state is kept. */
+static uint32_t copy_sane(float *dst, const float *src, uint32_t n)
+{
+	uint32_t bad = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		float v = src[i];
+		if (!(fabsf(v) <= SS_INPUT_MAX)) {
+			if (!isfinite(v))
+				v = 0.0f;
+			else
+				v = v > 0.0f ? SS_INPUT_MAX : -SS_INPUT_MAX;
+			bad++;
+		}
+		dst[i] = v;
+	}
+	return bad;
 }
 
 void ss_engine_set_controls(struct ss_engine *e, const struct ss_controls *c)
@@ -249,8 +285,22 @@ static void apply_width_centre(struct ss_engine *e)
 	}
 }
 
+/* The governor's renderer: processed level `level` of this block, or the plain feed (level n_levels). */
+static void render_level(void *data, int level, float *const *out)
+{
+	struct ss_engine *e = data;
+	if (level == e->fs->n_levels)
+		ss_convolver_render(e->plain, out);
+	else
+		ss_convolver_render_range(e->conv, level * e->n_out, e->n_out, out);
+}
+
 static void run_block(struct ss_engine *e, bool tap_upmix)
 {
+	/* a second of digital silence ends whatever played: by then every output has decayed to exact zeros, and the
+	 * next programme starts from the state a fresh engine has (nothing of the last one's statistics leaks in) */
+	if (!e->clean && e->silent >= e->silence_reset)
+		clear_state(e);
 	const int B = e->block;
 	/* bass shelf on the input (both paths); skipped entirely at 0 dB */
 	float bass = approach(e->bass_db, e->target.bass_db, e->smooth);
@@ -278,28 +328,29 @@ static void run_block(struct ss_engine *e, bool tap_upmix)
 	/* both delay lines are fed every block so either path can be heard at once; only what is heard is rendered */
 	ss_convolver_push(e->conv, (const float *const *)e->up);
 	ss_convolver_push(e->plain, dry);
-	if (steady && target == 1.0f) {
-		ss_convolver_render(e->conv, e->outs);
-	} else if (steady) {
+	ss_governor_begin(e->governor);
+	if (steady && target == 0.0f) {
 		ss_convolver_render(e->plain, e->outs);
 	} else {
-		ss_convolver_render(e->conv, e->outs);
-		ss_convolver_render(e->plain, e->plains);
-		float m = e->mix;
-		const float step = target > m ? e->mix_step : -e->mix_step;
-		for (int i = 0; i < B; i++) {
-			m += step;
-			if ((step > 0.0f && m > target) || (step < 0.0f && m < target))
-				m = target;
-			/* raised-cosine crossfade: the two paths are coherent (same arrival), so their gains sum to 1 */
-			float g = 0.5f - 0.5f * cosf((float)M_PI * m);
-			for (int o = 0; o < e->n_out; o++)
-				e->outs[o][i] = g * e->outs[o][i] + (1.0f - g) * e->plains[o][i];
+		ss_governor_run(e->governor, render_level, e, e->outs);
+		if (!steady) {
+			float *const *plain = ss_governor_level(e->governor, e->fs->n_levels, render_level, e);
+			float m = e->mix;
+			const float step = target > m ? e->mix_step : -e->mix_step;
+			for (int i = 0; i < B; i++) {
+				m += step;
+				if ((step > 0.0f && m > target) || (step < 0.0f && m < target))
+					m = target;
+				/* raised-cosine crossfade: the two paths are coherent (same arrival), so their gains sum to 1 */
+				float g = 0.5f - 0.5f * cosf((float)M_PI * m);
+				for (int o = 0; o < e->n_out; o++)
+					e->outs[o][i] = g * e->outs[o][i] + (1.0f - g) * plain[o][i];
+			}
+			e->mix = m;
 		}
-		e->mix = m;
 	}
-	if (ss_limiter_process(&e->limiter, e->outs, e->n_out, B) > 0) {
-		/* something inside went non-finite: silence this block and start clean (as for NaN input) */
+	if (ss_limiter_process(e->limiter, e->outs, B) > 0) {
+		/* something inside went non-finite (no clean design does that): silence this block and start clean */
 		for (int o = 0; o < e->n_out; o++)
 			memset(e->outs[o], 0, sizeof(float) * (size_t)B);
 		ss_engine_reset(e);
@@ -313,24 +364,40 @@ static int process(struct ss_engine *e, const float *left, const float *right, f
 	unsigned int csr = _mm_getcsr();
 	_mm_setcsr(csr | 0x8040); /* flush-to-zero, denormals-are-zero */
 #endif
-	int ret = 0;
+	uint32_t bad = 0;
 	float *const *src = tap_upmix ? e->up : e->outs;
-	if (!all_finite(left, n) || !all_finite(right, n)) {
-		ss_engine_reset(e);
-		for (int o = 0; o < n_out; o++)
-			memset(out[o], 0, sizeof(float) * n);
-		ret = 1;
-		goto done;
-	}
 	uint32_t done = 0;
 	while (done < n) {
 		uint32_t chunk = (uint32_t)(e->block - e->pos);
 		if (chunk > n - done)
 			chunk = n - done;
+		if (e->clean) {
+			/* A clean engine (fresh, reset, or after a second of silence) holds nothing but zeros, in flight and in
+			 * state: it starts a new block where sound starts. Where a programme falls in the block then no longer
+			 * depends on how long the silence before it was or how the graph cut it into quanta (the upmix's
+			 * frames and the governor's blocks are not shift-invariant), and it plays exactly as rendered from
+			 * its start; the latency is the same at any block phase. */
+			uint32_t k = 0;
+			while (k < chunk && left[done + k] == 0.0f && right[done + k] == 0.0f)
+				k++;
+			if (k == 0 && e->pos != 0) {
+				e->pos = 0;
+				continue;
+			}
+			chunk = k > 0 ? k : chunk;
+		}
 		for (int o = 0; o < n_out; o++)
 			memcpy(out[o] + done, src[o] + e->pos, sizeof(float) * chunk);
-		memcpy(e->in_l + e->pos, left + done, sizeof(float) * chunk);
-		memcpy(e->in_r + e->pos, right + done, sizeof(float) * chunk);
+		bad += copy_sane(e->in_l + e->pos, left + done, chunk);
+		bad += copy_sane(e->in_r + e->pos, right + done, chunk);
+		for (uint32_t i = 0; i < chunk; i++) {
+			if (e->in_l[e->pos + i] != 0.0f || e->in_r[e->pos + i] != 0.0f) {
+				e->silent = 0;
+				e->clean = false;
+			} else {
+				e->silent++;
+			}
+		}
 		e->pos += (int)chunk;
 		done += chunk;
 		if (e->pos == e->block) {
@@ -338,11 +405,10 @@ static int process(struct ss_engine *e, const float *left, const float *right, f
 			e->pos = 0;
 		}
 	}
-done:
 #ifdef SS_HAVE_MXCSR
 	_mm_setcsr(csr);
 #endif
-	return ret;
+	return (int)(bad < INT32_MAX ? bad : INT32_MAX);
 }
 
 int ss_engine_process(struct ss_engine *e, const float *left, const float *right, float *const *out, uint32_t n)

@@ -2,13 +2,16 @@
  *
  * Runs one designed filter set: stereo in, one channel per driver out, any number of frames per call
  * (the PipeWire quantum, 1..8192 or more, changing between calls). Internally it works in fixed blocks
- * (filterset->block samples): upmix -> FIR matrix -> linked limiter, so the output does not depend on how the
- * input is cut into calls, and the latency is fixed: ss_engine_latency() samples from input to the
- * acoustic reference arrival (block buffering + upmix + the filters' bulk delay).
+ * (filterset->block samples): upmix -> FIR matrix at the effort governor's levels (governor.h) -> true-peak
+ * look-ahead limiter (limiter.h), so the output does not depend on how the input is cut into calls, and the latency
+ * is fixed: ss_engine_latency() samples from input to the acoustic reference arrival (block buffering + upmix + the
+ * filters' bulk delay + the limiter's look-ahead; ss_filterset_latency()).
  *
  * ss_engine_new allocates and plans everything; ss_engine_process does no allocation, no locking, no system
- * calls and no logging; it flushes denormals for its own duration. A quantum containing NaN or Inf resets
- * the state and produces silence; the next clean quantum plays normally.
+ * calls and no logging; it flushes denormals for its own duration. Input samples that are NaN or Inf are replaced by
+ * silence and larger than SS_INPUT_MAX clamped to it, sample by sample, keeping the filters' state: one bad sample
+ * costs one sample, not a quantum. After SS_SILENCE_RESET_MS of exact digital silence every state is cleared (the
+ * outputs have decayed to exact zeros by then): the next programme plays exactly as on a fresh engine.
  */
 #ifndef SS_ENGINE_H
 #define SS_ENGINE_H
@@ -16,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../design/filterset.h"
+#include "../filterset.h"
 #include "../util/export.h"
 
 struct ss_engine;
@@ -30,6 +33,8 @@ struct ss_controls {
 };
 
 #define SS_CROSSFADE_MS 40.0
+#define SS_SILENCE_RESET_MS 1000.0
+#define SS_INPUT_MAX 8.0f   /* +18 dBFS: larger input samples are clamped (a volume above 100 % stays below it) */
 #define SS_BASS_SHELF_HZ 120.0
 
 /** enabled, width 1, centre 0 dB, bass 0 dB. */
@@ -37,17 +42,20 @@ SS_EXPORT void ss_controls_default(struct ss_controls *c);
 /** Clamp every field into its range (NaN becomes the default). Returns the number of fields changed. */
 SS_EXPORT int ss_controls_clamp(struct ss_controls *c);
 
-/** Build an engine for `fs` (which must outlive the engine). NULL on allocation failure. */
+/** Build an engine for `fs`, which the caller keeps and must outlive the engine. NULL on allocation failure. */
 SS_EXPORT struct ss_engine *ss_engine_new(const struct ss_filterset *fs);
+/** Build an engine that owns `fs`: ss_engine_free frees it too (as handed-off engines are). NULL on allocation
+ * failure, and then `fs` is still the caller's. */
+SS_EXPORT struct ss_engine *ss_engine_new_owning(struct ss_filterset *fs);
+/** Free the engine (and its filter set if it owns it). NULL is fine. */
 SS_EXPORT void ss_engine_free(struct ss_engine *e);
-/** Free the engine and the filter set it runs (for engines that own theirs, as handed-off ones do). */
-SS_EXPORT void ss_engine_free_with_filterset(struct ss_engine *e);
 
-/** Clear all audio state (the design stays). Real-time safe. */
+/** Clear all audio state (the design stays, and the place in the current block: the latency does not change).
+ * Real-time safe. */
 SS_EXPORT void ss_engine_reset(struct ss_engine *e);
 
-/** Process `n` frames: `left`, `right` [n] -> out[n_drivers][n]. Returns 0, or 1 when the input held a
- * non-finite sample (state reset, output silent). Real-time safe. */
+/** Process `n` frames: `left`, `right` [n] -> out[n_drivers][n]. Returns how many input samples were replaced
+ * (non-finite, or clamped to SS_INPUT_MAX); 0 normally. Real-time safe. */
 SS_EXPORT int ss_engine_process(struct ss_engine *e, const float *left, const float *right, float *const *out,
 		uint32_t n);
 
@@ -69,5 +77,9 @@ SS_EXPORT const struct ss_filterset *ss_engine_filterset(const struct ss_engine 
 
 /** Lowest limiter gain since the last call (1.0 = never limited); resets the record. Real-time safe. */
 SS_EXPORT float ss_engine_take_limiter_min(struct ss_engine *e);
+/** The effort governor's index now (0 = full design .. filterset->n_levels = plain feed), and its range since the
+ * last take (resets the record). Real-time safe. */
+SS_EXPORT float ss_engine_effort(const struct ss_engine *e);
+SS_EXPORT void ss_engine_take_effort_range(struct ss_engine *e, float *lo, float *hi);
 
 #endif

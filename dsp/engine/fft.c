@@ -1,13 +1,12 @@
 /* Soundstage: FFTW3f-backed real FFT. */
 #include "fft.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <fftw3.h>
 
-extern pthread_mutex_t ss_fftw_planner_lock;
+#include "../util/dft.h"
 
 /* Plans are executed only on the arrays they were made with (FFTW's new-array execute has conditions that are
  * easy to break: reusing one plan on arbitrary buffers read freed memory here under valgrind). FFTW's interleaved
@@ -54,10 +53,10 @@ struct ss_fft *ss_fft_new(int n)
 	 * small board, minutes under an emulator); SOUNDSTAGE_FFT_PLANNER=estimate picks one by heuristics at once */
 	const char *planner = getenv("SOUNDSTAGE_FFT_PLANNER");
 	const unsigned flags = planner && strcmp(planner, "estimate") == 0 ? FFTW_ESTIMATE : FFTW_MEASURE;
-	pthread_mutex_lock(&ss_fftw_planner_lock);
+	ss_fftw_lock();
 	f->fwd = fftwf_plan_dft_r2c_1d(n, f->in, (fftwf_complex *)f->spec, flags);
 	f->inv = fftwf_plan_dft_c2r_1d(n, (fftwf_complex *)f->spec, f->out, flags);
-	pthread_mutex_unlock(&ss_fftw_planner_lock);
+	ss_fftw_unlock();
 	if (!f->fwd || !f->inv)
 		goto fail;
 	return f;
@@ -70,12 +69,12 @@ void ss_fft_free(struct ss_fft *f)
 {
 	if (!f)
 		return;
-	pthread_mutex_lock(&ss_fftw_planner_lock);
+	ss_fftw_lock();
 	if (f->fwd)
 		fftwf_destroy_plan(f->fwd);
 	if (f->inv)
 		fftwf_destroy_plan(f->inv);
-	pthread_mutex_unlock(&ss_fftw_planner_lock);
+	ss_fftw_unlock();
 	ss_fft_free_buf(f->in);
 	ss_fft_free_buf(f->out);
 	ss_fft_free_buf(f->spec);

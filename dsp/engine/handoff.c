@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../design/filterset.h"
+#include "../filterset.h"
 
 #define MAX_FRAMES 8192 /* scratch size; longer quanta are processed in pieces */
 
@@ -16,6 +16,7 @@ struct ss_handoff {
 	_Atomic(struct ss_engine *) retired;  /* done with, not yet collected */
 	_Atomic int latency;
 	_Atomic bool busy;
+	_Atomic bool reset_wanted;
 	_Atomic bool enabled;
 	_Atomic float width, centre_db, bass_db;
 	/* data thread only */
@@ -47,10 +48,10 @@ void ss_handoff_free(struct ss_handoff *h)
 {
 	if (h == NULL)
 		return;
-	ss_engine_free_with_filterset(h->cur);
-	ss_engine_free_with_filterset(h->next);
-	ss_engine_free_with_filterset(atomic_exchange(&h->pending, NULL));
-	ss_engine_free_with_filterset(atomic_exchange(&h->retired, NULL));
+	ss_engine_free(h->cur);
+	ss_engine_free(h->next);
+	ss_engine_free(atomic_exchange(&h->pending, NULL));
+	ss_engine_free(atomic_exchange(&h->retired, NULL));
 	free(h->scratch);
 	free(h);
 }
@@ -95,6 +96,11 @@ void ss_handoff_get_controls(struct ss_handoff *h, struct ss_controls *c)
 	c->bass_db = atomic_load_explicit(&h->bass_db, memory_order_relaxed);
 }
 
+void ss_handoff_reset(struct ss_handoff *h)
+{
+	atomic_store(&h->reset_wanted, true);
+}
+
 int ss_handoff_latency(struct ss_handoff *h)
 {
 	return atomic_load(&h->latency);
@@ -114,7 +120,7 @@ static void take_pending(struct ss_handoff *h)
 	}
 	const struct ss_filterset *fs = ss_engine_filterset(e);
 	h->next = e;
-	h->warm_left = (int64_t)fs->taps + fs->latency + fs->block;
+	h->warm_left = (int64_t)fs->taps + ss_engine_latency(e) + fs->block;
 	h->fade_len = (int)(SS_HANDOFF_FADE_MS * 1e-3 * fs->rate);
 	h->fade_pos = -1;
 }
@@ -169,6 +175,12 @@ int ss_handoff_process(struct ss_handoff *h, const float *left, const float *rig
 		uint32_t n)
 {
 	take_pending(h);
+	if (atomic_exchange(&h->reset_wanted, false)) {
+		if (h->cur)
+			ss_engine_reset(h->cur);
+		if (h->next)
+			ss_engine_reset(h->next);
+	}
 	if (h->cur == NULL) {
 		for (int o = 0; o < n_out; o++)
 			memset(out[o], 0, sizeof(float) * n);

@@ -30,16 +30,20 @@ SS_EXPORT struct ss_handoff *ss_handoff_new(void);
 /** Free the handoff and every engine it still holds (with their filter sets). The data thread must be stopped. */
 SS_EXPORT void ss_handoff_free(struct ss_handoff *h);
 
-/** Offer a new engine (the handoff takes it, and its filter set, on success). -EBUSY while an earlier offer has
+/** Offer a new engine, made with ss_engine_new_owning (the handoff takes it, and so its filter set, on success). -EBUSY while an earlier offer has
  * not been taken yet or a retired engine waits to be collected: collect, then try again. */
 SS_EXPORT int ss_handoff_offer(struct ss_handoff *h, struct ss_engine *e);
-/** An engine the data thread is done with, or NULL. Free it with ss_engine_free and its filter set. */
+/** An engine the data thread is done with, or NULL. Free it with ss_engine_free. */
 SS_EXPORT struct ss_engine *ss_handoff_collect(struct ss_handoff *h);
 /** True while an offered engine has not yet become the only running one. */
 SS_EXPORT bool ss_handoff_busy(struct ss_handoff *h);
 
 SS_EXPORT void ss_handoff_set_controls(struct ss_handoff *h, const struct ss_controls *c);
 SS_EXPORT void ss_handoff_get_controls(struct ss_handoff *h, struct ss_controls *c);
+
+/** Ask the data thread to clear every engine's audio state before its next quantum (a stream that was paused or
+ * suspended starts again as a fresh engine would). Any thread. */
+SS_EXPORT void ss_handoff_reset(struct ss_handoff *h);
 
 /** Latency (samples) of the engine now playing, 0 before the first; readable from any thread. */
 SS_EXPORT int ss_handoff_latency(struct ss_handoff *h);

@@ -61,7 +61,7 @@ struct ss_upmix *ss_upmix_new(int block, double rate, double smoothing_ms, bool 
 	if (!u)
 		return NULL;
 	u->hop = block;
-	u->frame = SS_UPMIX_FRAME_BLOCKS * block;
+	u->frame = SS_UPMIX_FRAME_HOPS * block;
 	u->bins = u->frame / 2 + 1;
 	u->enabled = enabled;
 	u->alpha = (float)exp(-(double)block / (smoothing_ms * 1e-3 * rate));

@@ -15,12 +15,12 @@
 
 #include <stdbool.h>
 
-#define SS_UPMIX_FRAME_BLOCKS 4
+#include "../filterset.h"
 
 struct ss_upmix;
 
 /** Latency (samples) of an upmix with hop `block`. */
-static inline int ss_upmix_latency(int block) { return (SS_UPMIX_FRAME_BLOCKS - 1) * block; }
+static inline int ss_upmix_latency(int block) { return (SS_UPMIX_FRAME_HOPS - 1) * block; }
 
 /** `block` is the hop (samples), `rate` Hz, `smoothing_ms` the statistics time constant. `enabled` false makes it
  * a pure delay (L' = L, R' = R, C = 0) of the same latency. */

@@ -147,13 +147,18 @@ void ss_upols_push(struct ss_upols *c, const float *const *in)
  * past them, so the delay line is read from L2 once per block instead of once per output. */
 void ss_upols_render(struct ss_upols *c, float *const *out)
 {
-	const int B = c->block, P = c->parts, S = c->slots, n_in = c->n_in, n_out = c->n_out;
+	ss_upols_render_range(c, 0, c->n_out, out);
+}
+
+void ss_upols_render_range(struct ss_upols *c, int first, int count, float *const *out)
+{
+	const int B = c->block, P = c->parts, S = c->slots, n_in = c->n_in, o_end = first + count;
 	const size_t h_chunk = (size_t)n_in * P * CHF, x_chunk = (size_t)n_in * 2 * S * CHF;
 	const size_t spec_len = 2 * (size_t)(B + 1);
 	const float *xq = c->x + (size_t)c->pos * CHF;   /* partition p pairs with slot pos + p */
 	for (int q = 0; q < c->chunks; q++, xq += x_chunk) {
 		const int n = B - q * CH < CH ? B - q * CH : CH;
-		for (int o = 0; o < n_out; o++) {
+		for (int o = first; o < o_end; o++) {
 			const float *hq = c->h + ((size_t)o * c->chunks + q) * h_chunk;
 			float acc[CHF] = { 0 };
 			c->sum(acc, xq, hq, P, n_in, 2 * S, P);
@@ -166,7 +171,7 @@ void ss_upols_render(struct ss_upols *c, float *const *out)
 	}
 	float *sp = ss_fft_spectrum(c->fft);
 	const float *x = c->x + (size_t)c->pos * CHF;
-	for (int o = 0; o < n_out; o++) {
+	for (int o = first; o < o_end; o++) {
 		/* bin 0 held DC (re) and Nyquist (im), both real: two real sums, unpacked */
 		const float *h = c->h + (size_t)o * c->chunks * h_chunk;
 		float dc = 0.0f, ny = 0.0f;
@@ -181,6 +186,6 @@ void ss_upols_render(struct ss_upols *c, float *const *out)
 		sp[1] = 0.0f;
 		sp[2 * B] = ny;
 		sp[2 * B + 1] = 0.0f;
-		memcpy(out[o], ss_fft_inverse_from_spectrum(c->fft) + B, sizeof(float) * (size_t)B);
+		memcpy(out[o - first], ss_fft_inverse_from_spectrum(c->fft) + B, sizeof(float) * (size_t)B);
 	}
 }

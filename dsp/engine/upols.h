@@ -26,5 +26,7 @@ void ss_upols_push(struct ss_upols *c, const float *const *in);
 
 /** The outputs of the newest committed block: out[n_out][block]. */
 void ss_upols_render(struct ss_upols *c, float *const *out);
+/** Outputs first .. first + count - 1 only, into out[count][block]. */
+void ss_upols_render_range(struct ss_upols *c, int first, int count, float *const *out);
 
 #endif
