@@ -123,6 +123,14 @@ static const char *tok_kind(const char *v, int len)
 	return "a word";
 }
 
+/* The word `auto` (bare or quoted): a value left to the design (design/defaults.h). */
+static bool is_auto(const char *v, int len)
+{
+	char buf[8];
+	return len > 0 && len < (int)sizeof(buf) && spa_json_parse_stringn(v, len, buf, (int)sizeof(buf)) >= 0 &&
+		strcmp(buf, "auto") == 0;
+}
+
 static int tok_number(const char *v, int len, double *out)
 {
 	char buf[64];
@@ -576,8 +584,10 @@ static int parse_ctc(struct parser *ps, struct spa_json *it, const struct member
 			return r;
 		if (idx == 0)
 			r = parse_curve(ps, &sub, "ctc.target", m.val, m.vlen, 0.0, 60.0, &ps->p->ctc.target);
+		else if (is_auto(m.val, m.vlen))
+			ps->p->ctc.effort_db = NAN;
 		else
-			r = read_number(ps, "ctc.effort", m.val, m.vlen, 0.0, 30.0, "dB", &ps->p->ctc.effort_db);
+			r = read_number(ps, "ctc.effort", m.val, m.vlen, 0.0, 30.0, "dB (or auto)", &ps->p->ctc.effort_db);
 		if (r < 0)
 			return r;
 	}
@@ -604,11 +614,15 @@ static int parse_beam(struct parser *ps, struct spa_json *it, const struct membe
 			r = read_bool(ps, "beam.enabled", m.val, m.vlen, &ps->p->beam.enabled);
 			break;
 		case 1:
-			r = read_vector(ps, &sub, "beam.band", m.val, m.vlen, 2, 50.0, 20000.0, "Hz", ps->p->beam.band);
+			ps->p->src_beam_band = srcpos(ps, m.val);
+			if (is_auto(m.val, m.vlen)) {
+				ps->p->beam.band[0] = ps->p->beam.band[1] = NAN;
+				break;
+			}
+			r = read_vector(ps, &sub, "beam.band", m.val, m.vlen, 2, 50.0, 20000.0, "Hz (or auto)", ps->p->beam.band);
 			if (r == 0 && !(ps->p->beam.band[1] > ps->p->beam.band[0] * 1.1))
 				r = fail_at(ps, m.val, "beam.band", "expected [lo hi] with hi at least 1.1 x lo, got "
 						"[%g %g]", ps->p->beam.band[0], ps->p->beam.band[1]);
-			ps->p->src_beam_band = srcpos(ps, m.val);
 			break;
 		case 2:
 			r = read_number(ps, "beam.null", m.val, m.vlen, 30.0, 150.0, "degrees", &ps->p->beam.null_deg);
@@ -736,10 +750,10 @@ void ss_profile_defaults(struct ss_profile *p)
 	p->ctc.target.freq[2] = 4000.0; p->ctc.target.db[2] = 30.0;
 	p->ctc.target.freq[3] = 8000.0; p->ctc.target.db[3] = 20.0;
 	p->ctc.target.freq[4] = 16000.0; p->ctc.target.db[4] = 10.0;
-	p->ctc.effort_db = 10.0;
+	p->ctc.effort_db = NAN;         /* auto: design/defaults.h */
 	p->beam.enabled = true;
-	p->beam.band[0] = 1000.0;
-	p->beam.band[1] = 4000.0;
+	p->beam.band[0] = NAN;          /* auto */
+	p->beam.band[1] = NAN;
 	p->beam.null_deg = 90.0;
 	p->beam.lobe_deg = 45.0;
 	p->beam.effort_db = 10.0;
@@ -928,7 +942,7 @@ int ss_profile_validate(const struct ss_profile *p, struct ss_error *err)
 		}
 	}
 
-	if (p->beam.enabled) {
+	if (p->beam.enabled && !isnan(p->beam.band[0])) {
 		int n = 0;
 		double ys[SS_MAX_DRIVERS], gap = 0.0;
 		for (int i = 0; i < p->n_drivers; i++) {

@@ -90,12 +90,13 @@ struct ss_profile {
 
 	struct {
 		struct ss_curve target; /**< target ipsi/contra separation (dB) over frequency */
-		double effort_db;       /**< per-driver drive cap relative to a single driver at the device centre */
+		double effort_db;       /**< per-driver drive cap relative to a single driver at the device centre, dB;
+		                             NaN: auto (design/defaults.h) */
 	} ctc;
 
 	struct {
 		bool enabled;
-		double band[2];         /**< Hz, where the centre is beamformed */
+		double band[2];         /**< Hz, where the centre is beamformed; NaN: auto (design/defaults.h) */
 		double null_deg;        /**< nulls at +-null_deg azimuth (device frame, 0 = toward the listener) */
 		double lobe_deg;        /**< half-width of the main lobe to hold at -6 dB or better */
 		double effort_db;       /**< per-driver drive cap */

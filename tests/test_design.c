@@ -17,18 +17,21 @@
 #include "acoustics/driver.h"
 #include "acoustics/head.h"
 #include "acoustics/plant.h"
+#include "design/defaults.h"
 #include "design/design.h"
 #include "filterset.h"
 #include "design/predict.h"
 #include "engine/upmix.h"
 #include "profile.h"
 
+/* A reference profile with its defaults resolved (design/defaults.h): the values the design uses. */
 static void load(const char *name, struct ss_profile *p)
 {
 	char path[512];
 	struct ss_error err;
+	struct ss_profile raw;
 	snprintf(path, sizeof(path), "%s/%s.conf", PROFILE_DIR, name);
-	if (ss_profile_load(p, path, &err) < 0)
+	if (ss_profile_load(&raw, path, &err) < 0 || ss_defaults_resolve(&raw, p, NULL, &err) < 0)
 		fail_msg("%s", err.msg);
 }
 

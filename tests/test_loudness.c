@@ -44,12 +44,16 @@ void *realloc(void *p, size_t n) { if (counting) allocations++; return __libc_re
 
 #define RATE 48000.0
 
+/* A shipped profile by name, or one of tests/profiles as "maker/NAME". */
 static struct ss_filterset *design_named(const char *name, struct ss_profile *p)
 {
 	char path[512];
 	struct ss_error err;
 	struct ss_filterset *fs = NULL;
-	snprintf(path, sizeof(path), "%s/%s.conf", PROFILE_DIR, name);
+	if (strncmp(name, "maker/", 6) == 0)
+		snprintf(path, sizeof(path), "%s/%s.conf", MAKER_PROFILE_DIR, name + 6);
+	else
+		snprintf(path, sizeof(path), "%s/%s.conf", PROFILE_DIR, name);
 	if (ss_profile_load(p, path, &err) < 0 || ss_design(p, RATE, NULL, &fs, &err) < 0)
 		fail_msg("%s", err.msg);
 	return fs;
@@ -85,9 +89,11 @@ static float render(const struct ss_filterset *fs, const float *l, const float *
 	return render_effort(fs, l, r, len, q, out, NULL, NULL);
 }
 
-static const char *const shipped[] = { "compact-pair", "studio-5", "soundbar-4", "stereo-pair", "array-16" };
+static const char *const shipped[] = { "compact-pair", "studio-5", "soundbar-4", "stereo-pair", "array-16",
+	"maker/pair-15cm", "maker/desktop-12cm", "maker/cylinder", "maker/line-4", "maker/asymmetric-3" };
 
-/* Full-scale stereo pink against plain stereo on the same drivers, through the design's head model. */
+/* Full-scale stereo pink against plain stereo on the same drivers, through the design's head model: every shipped
+ * profile and five arrays written as a maker would (defaults for everything but the geometry). */
 static void loudness_vs_plain(void **state)
 {
 	for (size_t i = 0; i < sizeof(shipped) / sizeof(shipped[0]); i++) {
@@ -95,7 +101,7 @@ static void loudness_vs_plain(void **state)
 		struct ss_filterset *fs = design_named(shipped[i], &p);
 		struct ss_loudness_report ld;
 		assert_int_equal(ss_loudness_eval(fs, 6.0, NULL, NULL, &ld), 0);
-		print_message("%-12s full scale %+.1f dB, -20 dBFS %+.1f dB, bypass %+.1f dB vs plain stereo; effort %.2f..%.2f "
+		print_message("%-18s full scale %+.1f dB, -20 dBFS %+.1f dB, bypass %+.1f dB vs plain stereo; effort %.2f..%.2f "
 				"of %d; peak %+.1f dBFS, limiter %+.1f dB; governor at -20 dBFS %s\n", shipped[i], ld.full_db,
 				ld.quiet_db, ld.bypass_db, ld.effort_lo, ld.effort_hi, fs->n_levels, ld.peak_dbfs,
 				ld.limiter_min_db, ld.quiet_effort_hi == 0.0 ? "idle" : "ACTIVE");

@@ -44,6 +44,7 @@
 #include "engine/cmac.h"
 #include "engine/convolver.h"
 #include "engine/engine.h"
+#include "evaluate/programme.h"
 #include "profile.h"
 #include "signal_file.h"
 
@@ -108,16 +109,17 @@ struct run {
 	double cpu_pct, median_us, worst_us, p999_us;
 };
 
-static struct run pipeline(struct ss_filterset *fs, int quantum, long *mem_kib)
+/* The whole pipeline on stereo pink noise peaking at `peak` (0.1: -20 dBFS, where the effort governor is idle;
+ * 1.0: full scale, where it works). */
+static struct run pipeline(struct ss_filterset *fs, int quantum, float peak, long *mem_kib)
 {
 	const long n = (long)(seconds * RATE);
 	float *l = malloc(sizeof(float) * (size_t)n), *r = malloc(sizeof(float) * (size_t)n);
 	float *out = malloc(sizeof(float) * (size_t)quantum * (size_t)fs->n_drivers);
 	float *outs[MAX_OUT];
-	for (long i = 0; i < n; i++) {
-		l[i] = noise();
-		r[i] = 0.5f * l[i] + noise();
-	}
+	ss_programme_pink(101, l, n, 1.0f);
+	ss_programme_pink(102, r, n, 1.0f);
+	ss_programme_normalise(l, r, n, peak);
 	for (int o = 0; o < fs->n_drivers; o++)
 		outs[o] = out + (size_t)o * quantum;
 	long before = heap_kib();
@@ -634,8 +636,9 @@ int main(int argc, char **argv)
 	/* 1. the whole pipeline */
 	const char *profiles[] = { "studio-5", "soundbar-4", "array-16" };
 	const int quanta[] = { 64, 256, 1024 };
-	double studio_q256 = 0;
-	printf("Whole pipeline (upmix + FIR matrix + plain feed kept warm + limiter), Soundstage engine\n");
+	double studio_q256 = 0, studio_full = 0;
+	printf("Whole pipeline (upmix + FIR matrix at the governor's levels + plain feed kept warm + limiter), Soundstage "
+			"engine, stereo pink at -20 dBFS (the governor idle)\n");
 	printf("%-11s %7s %6s %5s %8s %8s %10s %10s %10s %10s\n", "profile", "drivers", "taps", "block", "quantum",
 			"cpu %", "median us", "p99.9 us", "worst us", "worst/med");
 	for (int p = 0; p < 3; p++) {
@@ -643,13 +646,19 @@ int main(int argc, char **argv)
 		struct ss_filterset *fs = design(profiles[p]);
 		long fs_mem = heap_kib() - heap0, mem = 0;
 		for (int q = 0; q < 3; q++) {
-			struct run r = pipeline(fs, quanta[q], q == 0 ? &mem : NULL);
+			struct run r = pipeline(fs, quanta[q], 0.1f, q == 0 ? &mem : NULL);
 			printf("%-11s %7d %6d %5d %8d %8.3f %10.1f %10.1f %10.1f %10.2f\n", profiles[p], fs->n_drivers,
 					fs->taps, fs->block, quanta[q], r.cpu_pct, r.median_us, r.p999_us, r.worst_us,
 					r.median_us > 0 ? r.worst_us / r.median_us : INFINITY);
 			if (p == 0 && quanta[q] == 256)
 				studio_q256 = r.cpu_pct;
 		}
+		struct run quiet = pipeline(fs, 256, 0.1f, NULL), loud = pipeline(fs, 256, 1.0f, NULL);
+		printf("%-11s full scale, quantum 256: %.3f %% (median %.1f us, worst %.1f us): the effort governor's share "
+				"%.3f %% of a core (%d levels)\n", profiles[p], loud.cpu_pct, loud.median_us, loud.worst_us,
+				loud.cpu_pct - quiet.cpu_pct, fs->n_levels);
+		if (p == 0)
+			studio_full = loud.cpu_pct;
 		printf("%-11s latency %d samples (%.1f ms); memory: engine %ld KiB + its filter set %ld KiB (heap held)\n",
 				profiles[p], ss_filterset_latency(fs), 1000.0 * ss_filterset_latency(fs) / RATE, mem, fs_mem);
 		ss_filterset_free(fs);
@@ -779,8 +788,9 @@ int main(int argc, char **argv)
 	printf("\n");
 
 	/* the summary, last lines for scripts */
-	printf("targets: studio-5 q256 <= 1%% of a core: %s; filter-graph >= 2x: %s; brutefir >= 4x: %s\n",
-			studio_q256 <= 1.0 ? "met" : "MISSED", fg256 / ss256 >= 2.0 ? "met" : "MISSED",
+	printf("targets: studio-5 q256 <= 1%% of a core at -20 dBFS: %s, at full scale: %s; filter-graph >= 2x: %s; "
+			"brutefir >= 4x: %s\n", studio_q256 <= 1.0 ? "met" : "MISSED", studio_full <= 1.0 ? "met" : "MISSED",
+			fg256 / ss256 >= 2.0 ? "met" : "MISSED",
 			bf256 > 0 ? (bf256 / ss256 >= 4.0 ? "met" : "MISSED") : "not measured");
 	printf("studio-5 q256 cpu%%: %.3f\n", studio_q256);
 	printf("vs-pipewire-filter-graph: %.2f\n", fg256 > 0 ? fg256 / ss256 : NAN);

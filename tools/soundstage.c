@@ -15,6 +15,7 @@
 
 #include <sndfile.h>
 
+#include "design/defaults.h"
 #include "design/design.h"
 #include "filterset.h"
 #include "evaluate/loudness.h"
@@ -349,13 +350,15 @@ static int cmd_profile(int argc, char **argv)
 /* ---- design report ---- */
 
 static void print_table(const struct ss_profile *p, const struct ss_filterset *fs, const struct ss_prediction *pr,
-		const struct ss_prediction *ctc, const struct ss_loudness_report *ld, const struct ss_prediction *full)
+		const struct ss_prediction *ctc, const struct ss_loudness_report *ld, const struct ss_prediction *full,
+		const struct ss_defaults_report *why)
 {
 	const int latency = ss_filterset_latency(fs);
 	printf("Soundstage design: %s (%s), %d drivers, %g Hz\n", p->name, p->path, p->n_drivers,
 			fs->rate);
 	printf("  engine: block %d, %d taps, upmix hop %d, latency %d samples (%.2f ms)\n", fs->block, fs->taps,
 			fs->upmix_hop, latency, 1000.0 * latency / fs->rate);
+	printf("  %s\n  %s\n", why->beam, why->effort);
 	printf("\nCrosstalk cancellation alone (virtualizer off), separation ipsi/contra in dB, worse ear:\n");
 	printf("  %-14s %8s %8s %8s %8s %8s\n", "band", "-5 cm", "-2 cm", "0", "+2 cm", "+5 cm");
 	for (int b = 0; b < SS_SEP_BANDS; b++) {
@@ -506,8 +509,11 @@ static int cmd_design(int argc, char **argv)
 	struct ss_filterset *fs, *fs_ctc = NULL;
 	struct ss_prediction pr, prc, full;
 	struct ss_loudness_report ld;
+	struct ss_defaults_report why;
+	struct ss_profile resolved;
 	struct ss_design_options ctc_only = { .ctc_only = true };
-	if (load_profile(path, &p) < 0 || design_or_report(&p, p.sample_rate, NULL, &fs) < 0)
+	if (load_profile(path, &p) < 0 || design_or_report(&p, p.sample_rate, NULL, &fs) < 0 ||
+			ss_defaults_resolve(&p, &resolved, &why, NULL) < 0)
 		return 1;
 	if (ss_predict(fs, &pr) < 0 || ss_loudness_eval(fs, 6.0, NULL, NULL, &ld) < 0 ||
 			ss_predict_at(fs, ld.effort_mean, &full) < 0) {
@@ -521,9 +527,9 @@ static int cmd_design(int argc, char **argv)
 		prc = pr;
 	}
 	if (json)
-		print_json(&p, fs, &pr, &prc, &ld, &full);
+		print_json(&fs->profile, fs, &pr, &prc, &ld, &full);
 	else
-		print_table(&p, fs, &pr, &prc, &ld, &full);
+		print_table(&fs->profile, fs, &pr, &prc, &ld, &full, &why);
 	ss_filterset_free(fs);
 	ss_filterset_free(fs_ctc);
 	return 0;

@@ -15,6 +15,7 @@
 #include "beam.h"
 #include "crossover.h"
 #include "ctc.h"
+#include "defaults.h"
 #include "plain.h"
 #include "virtualizer.h"
 
@@ -332,10 +333,12 @@ static int out_of_memory(const struct ss_profile *p, struct ss_error *err, const
 	return -ENOMEM;
 }
 
-int ss_design(const struct ss_profile *p, double rate, const struct ss_design_options *opt,
+int ss_design(const struct ss_profile *profile, double rate, const struct ss_design_options *opt,
 		struct ss_filterset **out, struct ss_error *err)
 {
 	static const struct ss_design_options defopt = { 0 };
+	struct ss_profile resolved;
+	const struct ss_profile *p = &resolved;
 	struct design d = { .p = p, .opt = opt ? opt : &defopt, .rate = rate };
 	struct ss_filterset *fs = NULL;
 	double complex *W = NULL, *Wl = NULL, *Wp = NULL;
@@ -346,12 +349,12 @@ int ss_design(const struct ss_profile *p, double rate, const struct ss_design_op
 	if (!(rate >= 8000.0 && rate <= 384000.0)) {
 		if (err) {
 			memset(err, 0, sizeof(*err));
-			snprintf(err->msg, sizeof(err->msg), "%s: sample rate %g Hz: expected 8000..384000 Hz", p->path,
+			snprintf(err->msg, sizeof(err->msg), "%s: sample rate %g Hz: expected 8000..384000 Hz", profile->path,
 					rate);
 		}
 		return -EINVAL;
 	}
-	if ((r = ss_profile_validate(p, err)) < 0)
+	if ((r = ss_defaults_resolve(profile, &resolved, NULL, err)) < 0)
 		return r;
 
 	fs = d.fs = calloc(1, sizeof(*fs));

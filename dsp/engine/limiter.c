@@ -20,6 +20,10 @@
 #define HOLD_MS 20.0
 #define RELEASE_MS 80.0
 
+/* min/max by comparison: fminf/fmaxf are library calls here (their NaN rules), and these run per sample */
+static inline float minf(float a, float b) { return a < b ? a : b; }
+static inline float maxf(float a, float b) { return a > b ? a : b; }
+
 struct ss_limiter {
 	int channels, D, delay;
 	int ring;                 /* ring sizes (power of two, > delay + TAPS) */
@@ -30,6 +34,9 @@ struct ss_limiter {
 	float *x;                 /* [channels][ring] input history */
 	float *q;                 /* [ring] need per sample */
 	float *h;                 /* [ring] released gain per sample */
+	int q_below;              /* how many q in the hold window [u, s] are below 1 */
+	long *dq;                 /* [ring] sample indices of the hold window's ascending minima (a monotonic deque) */
+	int dq_head, dq_len;
 	double box;               /* sum of h over the smoothing window */
 	int below;                /* how many h in the window are below 1 */
 	float held;               /* h of the previous sample */
@@ -47,6 +54,7 @@ void ss_limiter_free(struct ss_limiter *l)
 	free(l->x);
 	free(l->q);
 	free(l->h);
+	free(l->dq);
 	free(l);
 }
 
@@ -59,6 +67,8 @@ void ss_limiter_reset(struct ss_limiter *l)
 	}
 	l->box = l->D + 1;
 	l->below = 0;
+	l->q_below = 0;
+	l->dq_head = l->dq_len = 0;
 	l->held = 1.0f;
 	l->hold_left = 0;
 	l->t = 0;
@@ -100,7 +110,8 @@ struct ss_limiter *ss_limiter_new(int channels, const float *ceiling, double rat
 	l->x = malloc(sizeof(float) * (size_t)channels * (size_t)l->ring);
 	l->q = malloc(sizeof(float) * (size_t)l->ring);
 	l->h = malloc(sizeof(float) * (size_t)l->ring);
-	if (!l->x || !l->q || !l->h) {
+	l->dq = malloc(sizeof(long) * (size_t)l->ring);
+	if (!l->x || !l->q || !l->h || !l->dq) {
 		ss_limiter_free(l);
 		return NULL;
 	}
@@ -115,23 +126,31 @@ float ss_limiter_take_min_gain(struct ss_limiter *l)
 	return m;
 }
 
-/* The need q at sample s: every channel's true peak against its ceiling (x[s + M] is the newest sample). */
+/* The need q at sample s: every channel's true peak against its ceiling (x[s + M] is the newest sample). Between
+ * two samples both 6 dB or more below the ceiling the interpolation is skipped: a programme's peak between samples
+ * is not twice theirs (only signals at the edge of the band come near that; the clamp after the gain still holds
+ * every sample to its ceiling). */
 static float need_at(const struct ss_limiter *l, long s)
 {
 	float worst = 0.0f;
 	for (int c = 0; c < l->channels; c++) {
 		const float *x = l->x + (size_t)c * (size_t)l->ring;
+		const float a = fabsf(x[s & l->mask]), b = fabsf(x[(s + 1) & l->mask]);
+		float p = a;
+		if (maxf(a, b) < 0.5f * l->ceiling[c]) {
+			worst = maxf(worst, p * l->inv_ceiling[c]);
+			continue;
+		}
 		float v[TAPS];
 		for (int j = 0; j < TAPS; j++)
 			v[j] = x[(s - M + 1 + j) & l->mask];
-		float p = fabsf(v[M - 1]);
 		for (int k = 0; k < PHASES - 1; k++) {
 			float acc = 0.0f;
 			for (int j = 0; j < TAPS; j++)
 				acc += l->phase[k][j] * v[j];
-			p = fmaxf(p, fabsf(acc));
+			p = maxf(p, fabsf(acc));
 		}
-		worst = fmaxf(worst, p * l->inv_ceiling[c]);
+		worst = maxf(worst, p * l->inv_ceiling[c]);
 	}
 	return worst > 1.0f ? 1.0f / worst : 1.0f;
 }
@@ -164,10 +183,21 @@ int ss_limiter_process(struct ss_limiter *l, float *const *ch, int n)
 			l->x[(size_t)c * (size_t)l->ring + (size_t)(t & mask)] = v;
 		}
 		const long s = t - M, u = s - D;
-		l->q[s & mask] = check ? need_at(l, s) : 1.0f;
-		float r = 1.0f;
-		for (int j = 0; j <= D; j++)
-			r = fminf(r, l->q[(u + j) & mask]);
+		/* the hold window [u, s] loses q[u - 1] and gains q[s] */
+		l->q_below -= l->q[(u - 1) & mask] < 1.0f;
+		const float qs = check ? need_at(l, s) : 1.0f;
+		l->q[s & mask] = qs;
+		l->q_below += qs < 1.0f;
+		/* r = min q[u .. s]: a deque of indices whose q ascend; the front is the minimum */
+		while (l->dq_len > 0 && l->q[l->dq[(l->dq_head + l->dq_len - 1) & mask] & mask] >= qs)
+			l->dq_len--;
+		l->dq[(l->dq_head + l->dq_len) & mask] = s;
+		l->dq_len++;
+		while (l->dq[l->dq_head & mask] < u) {
+			l->dq_head++;
+			l->dq_len--;
+		}
+		const float r = l->q_below > 0 ? l->q[l->dq[l->dq_head & mask] & mask] : 1.0f;
 		/* attack at once (the smoothing below spreads it over the look-ahead), hold, then release */
 		float hv;
 		if (r < l->held) {
@@ -181,7 +211,7 @@ int ss_limiter_process(struct ss_limiter *l, float *const *ch, int n)
 			if (hv > 0.99999f)
 				hv = 1.0f;
 		}
-		hv = fminf(hv, r);
+		hv = minf(hv, r);
 		l->held = hv;
 		const float leaving = l->h[(u - D - 1) & mask];
 		l->box += (double)hv - (double)leaving;
@@ -192,7 +222,7 @@ int ss_limiter_process(struct ss_limiter *l, float *const *ch, int n)
 			l->box = D + 1;   /* exact again: no rounding drift survives an idle window */
 			g = 1.0f;
 		} else {
-			g = fminf((float)(l->box / (D + 1)), 1.0f);
+			g = minf((float)(l->box / (D + 1)), 1.0f);
 		}
 		if (g < l->min_gain)
 			l->min_gain = g;
