@@ -301,9 +301,31 @@ static void upmix_targets(void **state)
 	assert_true(ss_upmix_latency(128) * 1000.0 / 48000.0 <= 20.0);
 }
 
+/* The whole latency (block, upmix, the filters' arrival, the limiter's look-ahead) within 20 ms at 44.1 and 48 kHz on
+ * every shipped profile. */
+static void latency_budget(void **state)
+{
+	const char *names[] = { "compact-pair", "studio-5", "soundbar-4", "stereo-pair", "array-16" };
+	const double rates[] = { 44100.0, 48000.0 };
+	for (int i = 0; i < 5; i++)
+		for (int r = 0; r < 2; r++) {
+			struct ss_profile p;
+			struct ss_error err;
+			struct ss_filterset *fs;
+			load(names[i], &p);
+			assert_int_equal(ss_design(&p, rates[r], NULL, &fs, &err), 0);
+			double ms = 1000.0 * ss_filterset_latency(fs) / rates[r];
+			print_message("%-12s %.0f Hz: latency %d samples, %.2f ms\n", names[i], rates[r],
+					ss_filterset_latency(fs), ms);
+			assert_true(ms <= 20.0);
+			ss_filterset_free(fs);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(latency_budget),
 		cmocka_unit_test(ctc_separation),
 		cmocka_unit_test(delay_alignment),
 		cmocka_unit_test(virtual_source),

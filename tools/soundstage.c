@@ -351,7 +351,7 @@ static int cmd_profile(int argc, char **argv)
 
 static void print_table(const struct ss_profile *p, const struct ss_filterset *fs, const struct ss_prediction *pr,
 		const struct ss_prediction *ctc, const struct ss_loudness_report *ld, const struct ss_prediction *full,
-		const struct ss_defaults_report *why)
+		const struct ss_prediction *ctc_full, const struct ss_defaults_report *why)
 {
 	const int latency = ss_filterset_latency(fs);
 	printf("Soundstage design: %s (%s), %d drivers, %g Hz\n", p->name, p->path, p->n_drivers,
@@ -394,8 +394,9 @@ static void print_table(const struct ss_profile *p, const struct ss_filterset *f
 			ld->effort_hi_db, ld->quiet_effort_hi == 0.0 ? "yes" : "no");
 	printf("  drivers' peak at full scale              %+6.1f dBFS, limiter %+.1f dB at most\n", ld->peak_dbfs,
 			ld->limiter_min_db);
-	printf("  separation 1-4 kHz, hard-left programme  %6.1f dB at full scale, %.1f dB at -20 dBFS\n",
-			ld->separation_full_db, ld->separation_quiet_db);
+	printf("  crosstalk cancellation alone, 1-4 kHz   %6.1f dB at the mean full-scale effort (%.1f dB at -20 dBFS; "
+			"200-1000 Hz %.1f / %.1f dB)\n", ctc_full->separation_db[1][2], ctc->separation_db[1][2],
+			ctc_full->separation_db[0][2], ctc->separation_db[0][2]);
 	printf("  virtual source at the mean full-scale effort: ITD %.0f us (error %.0f us), ILD rms error %.2f dB\n",
 			full->itd_us, fabs(full->itd_us - full->itd_real_us), full->ild_rms_err_db);
 	printf("\nDrivers (peak effort = largest filter gain of the full design over inputs and frequency):\n");
@@ -507,7 +508,7 @@ static int cmd_design(int argc, char **argv)
 	}
 	struct ss_profile p;
 	struct ss_filterset *fs, *fs_ctc = NULL;
-	struct ss_prediction pr, prc, full;
+	struct ss_prediction pr, prc, full, prc_full;
 	struct ss_loudness_report ld;
 	struct ss_defaults_report why;
 	struct ss_profile resolved;
@@ -521,15 +522,17 @@ static int cmd_design(int argc, char **argv)
 		return 1;
 	}
 	if (p.virtualizer.enabled) {
-		if (design_or_report(&p, p.sample_rate, &ctc_only, &fs_ctc) < 0 || ss_predict(fs_ctc, &prc) < 0)
+		if (design_or_report(&p, p.sample_rate, &ctc_only, &fs_ctc) < 0 || ss_predict(fs_ctc, &prc) < 0 ||
+				ss_predict_at(fs_ctc, ld.effort_mean, &prc_full) < 0)
 			return 1;
 	} else {
 		prc = pr;
+		prc_full = full;
 	}
 	if (json)
 		print_json(&fs->profile, fs, &pr, &prc, &ld, &full);
 	else
-		print_table(&fs->profile, fs, &pr, &prc, &ld, &full, &why);
+		print_table(&fs->profile, fs, &pr, &prc, &ld, &full, &prc_full, &why);
 	ss_filterset_free(fs);
 	ss_filterset_free(fs_ctc);
 	return 0;

@@ -19,6 +19,9 @@
 #include "plain.h"
 #include "virtualizer.h"
 
+/* The inverse filters' room for pre-ringing, before the reference arrival. */
+#define SS_MODEL_DELAY_MS 3.5
+
 /* The governor's last processed level drives each driver at most this much (dB) relative to the plain feed's unity
  * once trimmed, where any solution can (ctc.h): a little below the plain feed, which it replaces near full scale. */
 #define SS_LOWEST_LEVEL_DB -1.0
@@ -376,7 +379,8 @@ int ss_design(const struct ss_profile *profile, double rate, const struct ss_des
 	d.N = 2 * d.L;
 	d.K = d.L + 1;
 
-	/* bulk (modelling) delay: room for the latest-arriving driver's lead and the inverse filters' pre-ringing */
+	/* bulk (modelling) delay: room for the latest-arriving driver's lead and the inverse filters' pre-ringing
+	 * (SS_MODEL_DELAY_MS: the predicted figures are the same within 0.5 dB and 1 us at 3.5 and 5.3 ms) */
 	{
 		double lead = 0.0;
 		for (int i = 0; i < d.n; i++) {
@@ -384,7 +388,7 @@ int ss_design(const struct ss_profile *profile, double rate, const struct ss_des
 			if (extra > lead)
 				lead = extra;
 		}
-		fs->model_delay = (int)ceil(lead) + d.L / 8;
+		fs->model_delay = (int)ceil(lead) + (int)lround(fmin(SS_MODEL_DELAY_MS * 1e-3 * rate, d.L / 4.0));
 		for (int in = 0; in < SS_INPUTS; in++)
 			d.delay[in] = fs->model_delay;
 	}
