@@ -569,7 +569,7 @@ static int parse_curve(struct parser *ps, struct spa_json *it, const char *key, 
 
 static int parse_ctc(struct parser *ps, struct spa_json *it, const struct member *pm)
 {
-	static const char *const known[] = { "target", "effort", NULL };
+	static const char *const known[] = { "target", "effort", "robust", NULL };
 	struct spa_json sub;
 	struct member m;
 	unsigned seen = 0;
@@ -582,9 +582,23 @@ static int parse_ctc(struct parser *ps, struct spa_json *it, const struct member
 			return unknown_key(ps, &m, "ctc", known);
 		if ((r = check_duplicate(ps, &m, "ctc", &seen, idx)) < 0)
 			return r;
-		if (idx == 0)
+		if (idx == 0) {
 			r = parse_curve(ps, &sub, "ctc.target", m.val, m.vlen, 0.0, 60.0, &ps->p->ctc.target);
-		else if (is_auto(m.val, m.vlen))
+		} else if (idx == 2) {
+			char s[32];
+			r = read_string(ps, "ctc.robust", m.val, m.vlen, s, sizeof(s));
+			if (r == 0) {
+				if (strcmp(s, "auto") == 0)
+					ps->p->ctc.robust = SS_CTC_ROBUST_AUTO;
+				else if (strcmp(s, "none") == 0)
+					ps->p->ctc.robust = SS_CTC_ROBUST_NONE;
+				else if (strcmp(s, "position") == 0)
+					ps->p->ctc.robust = SS_CTC_ROBUST_POSITION;
+				else
+					r = fail_at(ps, m.val, "ctc.robust", "expected \"auto\", \"none\" or \"position\", "
+							"got \"%s\"", s);
+			}
+		} else if (is_auto(m.val, m.vlen))
 			ps->p->ctc.effort_db = NAN;
 		else
 			r = read_number(ps, "ctc.effort", m.val, m.vlen, 0.0, 30.0, "dB (or auto)", &ps->p->ctc.effort_db);

@@ -37,6 +37,13 @@ struct ss_error {
 	char key[128];   /**< dotted key path, e.g. `drivers[2].band` */
 };
 
+/** What the crosstalk canceller is made robust to (design/population.h). */
+enum ss_ctc_robust {
+	SS_CTC_ROBUST_AUTO = 0,      /**< position when every driver fires toward the listener and there are 3 or more */
+	SS_CTC_ROBUST_NONE = 1,      /**< the design head only (the least-norm inverse) */
+	SS_CTC_ROBUST_POSITION = 2,  /**< also the head 1.5 cm to either side */
+};
+
 enum ss_directivity {
 	SS_DIRECTIVITY_POINT = 0,   /**< omnidirectional point source */
 	SS_DIRECTIVITY_PISTON = 1,  /**< baffled circular piston of `radius` (front), cardioid-like taper behind */
@@ -92,6 +99,7 @@ struct ss_profile {
 		struct ss_curve target; /**< target ipsi/contra separation (dB) over frequency */
 		double effort_db;       /**< per-driver drive cap relative to a single driver at the device centre, dB;
 		                             NaN: auto (design/defaults.h) */
+		enum ss_ctc_robust robust; /**< the listener variations the design must hold on */
 	} ctc;
 
 	struct {

@@ -121,6 +121,23 @@ void pwd_kill_all(void)
 	n_spawned = 0;
 }
 
+bool pwd_exits(struct pwd *d, double seconds)
+{
+	if (d->pipewire == 0)
+		return true;
+	double t0 = now();
+	while (now() - t0 < seconds) {
+		int st;
+		if (waitpid(d->pipewire, &st, WNOHANG) == d->pipewire) {
+			forget(d->pipewire);
+			d->pipewire = 0;
+			return true;
+		}
+		pwd_sleep(0.02);
+	}
+	return false;
+}
+
 int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool wireplumber)
 {
 	char path[512], text[1024];

@@ -26,6 +26,9 @@ void pwd_init(struct pwd *d, const char *name);
  * rate), and WirePlumber if asked. Returns 0 once the daemon's socket answers. */
 int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool wireplumber);
 void pwd_stop(struct pwd *d);
+/* Whether the daemon exits of its own accord within `seconds` (a module that refuses to load makes it exit, but
+ * only once it reaches that module: its socket is already up by then, so pwd_start may have returned 0). */
+bool pwd_exits(struct pwd *d, double seconds);
 /* Remove the temp dir. */
 void pwd_cleanup(struct pwd *d);
 

@@ -2,7 +2,7 @@
  *
  *   soundstage render --profile P [--quantum N] [--tap upmix] [--set soundstage.NAME=VALUE]... IN.wav OUT.wav
  *   soundstage profile --json P
- *   soundstage design [--json] P
+ *   soundstage design [--json] [--sofa FILE] P
  *   soundstage programme [--seconds S] [--rate R] OUT.wav
  *   soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR
  */
@@ -20,6 +20,7 @@
 #include "filterset.h"
 #include "evaluate/loudness.h"
 #include "design/predict.h"
+#include "acoustics/hrtf.h"
 #include "engine/engine.h"
 #include "profile.h"
 #include "signal_file.h"
@@ -29,7 +30,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: soundstage render --profile P [--quantum N] [--tap upmix] [--set soundstage.NAME=VALUE]... IN.wav OUT.wav\n"
 		"       soundstage profile --json P\n"
-		"       soundstage design [--json] P\n"
+		"       soundstage design [--json] [--sofa FILE] P\n"
 		"       soundstage programme [--seconds S] [--rate R] OUT.wav\n"
 		"       soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR\n");
 }
@@ -373,7 +374,8 @@ static void print_table(const struct ss_profile *p, const struct ss_filterset *f
 			fabs(pr->itd_us - pr->itd_real_us));
 	printf("  ILD per octave, dB:");
 	for (int b = 0; b < SS_ILD_OCTAVES; b++)
-		printf("  %gk %.1f/%.1f", ss_ild_octave_centres[b] / 1000.0, pr->ild_db[b], pr->ild_real_db[b]);
+		printf("  %g-%gk %.1f/%.1f", ss_ild_octave_centres[b] / M_SQRT2 / 1000.0, ss_ild_octave_centres[b] * M_SQRT2 / 1000.0,
+				pr->ild_db[b], pr->ild_real_db[b]);
 	printf("\n  ILD rms error %.2f dB\n", pr->ild_rms_err_db);
 	if (pr->beam_valid) {
 		printf("\nCentre beam, %g-%g Hz (beam / equal feed):\n", p->beam.band[0], p->beam.band[1]);
@@ -408,6 +410,39 @@ static void print_table(const struct ss_profile *p, const struct ss_filterset *f
 		printf(" %+.1f", fs->level_effort_db[l]);
 	printf(", then the plain feed; path trims L'/R' %+.1f dB, C %+.1f dB\n", fs->trim_db[SS_IN_LEFT],
 			fs->trim_db[SS_IN_CENTRE]);
+}
+
+/* The figures on heads and drivers the design did not use: what a listener can expect rather than what the design's
+ * own model promises. */
+struct head_figures {
+	const char *name;
+	struct ss_prediction full, ctc;   /* the full design; the crosstalk canceller alone */
+};
+
+static void print_heads(const struct ss_profile *p, const struct head_figures *h, int nh,
+		const struct ss_prediction *wide)
+{
+	printf("\nOn other heads (first row: the design's own; CTC alone in dB at 1-4 kHz, nominal and the worse of +-2 cm;"
+			" virtual source errors against a real +-%g deg source on the same head):\n", p->virtualizer.angle_deg);
+	printf("  %-34s %8s %8s %9s %15s %13s %11s\n", "head", "CTC 1-4k", "+-2 cm", "200-1k", "ITD err L/R us",
+			"ILD rms L/R", "colouration");
+	for (int i = 0; i < nh; i++) {
+		const struct ss_prediction *c = &h[i].ctc, *f = &h[i].full;
+		printf("  %-34s %8.1f %8.1f %9.1f", h[i].name, c->separation_db[1][2],
+				fmin(c->separation_db[1][1], c->separation_db[1][3]), c->separation_db[0][2]);
+		if (p->virtualizer.enabled)
+			printf(" %7.0f/%-7.0f %6.2f/%-6.2f %8.1f dB\n", f->itd_us - f->itd_real_us,
+					f->itd_right_us - f->itd_right_real_us, f->ild_rms_err_db, f->ild_rms_err_right_db,
+					f->colouration_db);
+		else
+			printf("   (virtualizer off)\n");
+	}
+	if (wide->beam_valid)
+		printf("  centre beam with the drivers radiating as in a small box (piston radius x%.1f, %.0f dB behind): "
+				"front-to-side %.1f dB, DI %.1f dB (equal feed %.1f), side-wall reflections %+.1f dB against the "
+				"equal feed\n", ss_radiation_wide.radius_scale, 20.0 * log10(1.0 - ss_radiation_wide.back_depth),
+				wide->beam_fsr_db, wide->beam_di_db,
+				wide->equal_di_db, wide->room_reflection_db);
 }
 
 static void print_json(const struct ss_profile *p, const struct ss_filterset *fs, const struct ss_prediction *pr,
@@ -485,16 +520,72 @@ static void print_json(const struct ss_profile *p, const struct ss_filterset *fs
 		json_num(stdout, 20.0 * log10(fs->ceiling[i]));
 		printf(" }");
 	}
-	printf("\n  ]\n}\n");
+	printf("\n  ]");
+}
+
+/* Figures on the design's head, the +-90 degree sphere and (when its file opens) a measured head. Returns how many. */
+static int predict_heads(const struct ss_filterset *fs, const struct ss_filterset *fs_ctc,
+		const struct ss_listener *measured, struct head_figures *h)
+{
+	const struct ss_listener *heads[3] = { &ss_listener_design, &ss_listener_sphere90, measured };
+	int nh = measured ? 3 : 2;
+	for (int i = 0; i < nh; i++) {
+		struct ss_predict_options o = { .head = heads[i] };
+		h[i].name = heads[i]->name;
+		if (ss_predict_with(fs, &o, &h[i].full) < 0 || ss_predict_with(fs_ctc ? fs_ctc : fs, &o, &h[i].ctc) < 0)
+			return -ENOMEM;
+	}
+	return nh;
+}
+
+static void print_heads_json(const struct head_figures *h, int nh, const struct ss_prediction *wide)
+{
+	printf(",\n  \"heads\": [");
+	for (int i = 0; i < nh; i++) {
+		const struct ss_prediction *c = &h[i].ctc, *f = &h[i].full;
+		double itd[2] = { f->itd_us - f->itd_real_us, f->itd_right_us - f->itd_right_real_us };
+		double ild[2] = { f->ild_rms_err_db, f->ild_rms_err_right_db };
+		printf("%s\n    { \"head\": ", i ? "," : "");
+		json_str(stdout, h[i].name);
+		printf(", \"ctc-1-4k-db\": ");
+		json_num(stdout, c->separation_db[1][2]);
+		printf(", \"ctc-1-4k-2cm-db\": ");
+		json_num(stdout, fmin(c->separation_db[1][1], c->separation_db[1][3]));
+		printf(", \"ctc-200-1k-db\": ");
+		json_num(stdout, c->separation_db[0][2]);
+		printf(", \"itd-error-us\": ");
+		json_vec(stdout, itd, 2);
+		printf(", \"ild-rms-error-db\": ");
+		json_vec(stdout, ild, 2);
+		printf(", \"colouration-db\": ");
+		json_num(stdout, f->colouration_db);
+		printf(" }");
+	}
+	printf("\n  ],\n  \"beam-wide-radiation\": ");
+	if (wide->beam_valid) {
+		printf("{ \"fsr-db\": ");
+		json_num(stdout, wide->beam_fsr_db);
+		printf(", \"di-db\": ");
+		json_num(stdout, wide->beam_di_db);
+		printf(", \"equal-di-db\": ");
+		json_num(stdout, wide->equal_di_db);
+		printf(", \"reflection-vs-equal-db\": ");
+		json_num(stdout, wide->room_reflection_db);
+		printf(" }");
+	} else {
+		printf("null");
+	}
 }
 
 static int cmd_design(int argc, char **argv)
 {
 	bool json = false;
-	const char *path = NULL;
+	const char *path = NULL, *sofa = SS_HRTF_DEFAULT_PATH;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if (strcmp(argv[i], "--sofa") == 0 && i + 1 < argc)
+			sofa = argv[++i];
 		else if (!path)
 			path = argv[i];
 		else {
@@ -508,34 +599,55 @@ static int cmd_design(int argc, char **argv)
 	}
 	struct ss_profile p;
 	struct ss_filterset *fs, *fs_ctc = NULL;
-	struct ss_prediction pr, prc, full, prc_full;
+	struct ss_prediction pr, prc, full, prc_full, wide;
 	struct ss_loudness_report ld;
 	struct ss_defaults_report why;
 	struct ss_profile resolved;
 	struct ss_design_options ctc_only = { .ctc_only = true };
+	struct ss_error err;
+	struct head_figures heads[3];
 	if (load_profile(path, &p) < 0 || design_or_report(&p, p.sample_rate, NULL, &fs) < 0 ||
 			ss_defaults_resolve(&p, &resolved, &why, NULL) < 0)
 		return 1;
+	/* the measured head is optional: without its file the report says so and goes on */
+	struct ss_hrtf *hrtf = ss_hrtf_open(sofa, fs->rate, &err);
+	struct ss_listener measured = { "measured head", 0.0, 0.0, hrtf };
+	if (hrtf)
+		measured.name = ss_hrtf_name(hrtf);
+	else
+		fprintf(stderr, "soundstage design: no measured head: %s\n", err.msg);
 	if (ss_predict(fs, &pr) < 0 || ss_loudness_eval(fs, 6.0, NULL, NULL, &ld) < 0 ||
-			ss_predict_at(fs, ld.effort_mean, &full) < 0) {
+			ss_predict_at(fs, ld.effort_mean, &full) < 0 ||
+			ss_predict_with(fs, &(struct ss_predict_options){ .radiation = &ss_radiation_wide }, &wide) < 0) {
 		fprintf(stderr, "soundstage design: out of memory\n");
+		ss_hrtf_free(hrtf);
 		return 1;
 	}
 	if (p.virtualizer.enabled) {
 		if (design_or_report(&p, p.sample_rate, &ctc_only, &fs_ctc) < 0 || ss_predict(fs_ctc, &prc) < 0 ||
-				ss_predict_at(fs_ctc, ld.effort_mean, &prc_full) < 0)
+				ss_predict_at(fs_ctc, ld.effort_mean, &prc_full) < 0) {
+			ss_hrtf_free(hrtf);
 			return 1;
+		}
 	} else {
 		prc = pr;
 		prc_full = full;
 	}
-	if (json)
+	int nh = predict_heads(fs, fs_ctc, hrtf ? &measured : NULL, heads);
+	if (nh < 0) {
+		fprintf(stderr, "soundstage design: out of memory\n");
+	} else if (json) {
 		print_json(&fs->profile, fs, &pr, &prc, &ld, &full);
-	else
+		print_heads_json(heads, nh, &wide);
+		printf("\n}\n");
+	} else {
 		print_table(&fs->profile, fs, &pr, &prc, &ld, &full, &prc_full, &why);
+		print_heads(&fs->profile, heads, nh, &wide);
+	}
+	ss_hrtf_free(hrtf);
 	ss_filterset_free(fs);
 	ss_filterset_free(fs_ctc);
-	return 0;
+	return nh < 0 ? 1 : 0;
 }
 
 /* ---- a short stereo programme: a centre voice, a left pluck, a right organ ---- */

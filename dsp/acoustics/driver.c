@@ -3,11 +3,20 @@
 
 #include <math.h>
 
+const struct ss_radiation ss_radiation_nominal = { 1.0, 0.8 };
+const struct ss_radiation ss_radiation_wide = { 0.7, 0.5 };
+
 double ss_driver_directivity(const struct ss_driver *d, double f, double cos_psi, double c)
+{
+	return ss_driver_directivity_as(d, f, cos_psi, c, &ss_radiation_nominal);
+}
+
+double ss_driver_directivity_as(const struct ss_driver *d, double f, double cos_psi, double c,
+		const struct ss_radiation *rad)
 {
 	if (d->directivity == SS_DIRECTIVITY_POINT)
 		return 1.0;
-	double ka = 2.0 * M_PI * f / c * d->radius;
+	double ka = 2.0 * M_PI * f / c * d->radius * rad->radius_scale;
 	double cp = cos_psi > 1.0 ? 1.0 : (cos_psi < -1.0 ? -1.0 : cos_psi);
 	double sp = sqrt(1.0 - cp * cp);
 	if (cp < 0.0)
@@ -19,8 +28,8 @@ double ss_driver_directivity(const struct ss_driver *d, double f, double cos_psi
 		front = 1e-3; /* real drivers have no exact nulls: cone break-up and the box fill them in */
 	if (cp >= 0.0)
 		return front;
-	/* behind: linear taper in angle, up to -14 dB straight behind once ka >= 1 */
-	double depth = 0.8 * (ka < 1.0 ? ka : 1.0);
+	/* behind: linear taper in angle, down to (1 - back_depth) straight behind once ka >= 1 */
+	double depth = rad->back_depth * (ka < 1.0 ? ka : 1.0);
 	double t = acos(cp) / M_PI * 2.0 - 1.0; /* 0 at 90 deg, 1 at 180 deg */
 	return front * (1.0 - depth * t);
 }
@@ -34,6 +43,12 @@ void ss_driver_world_position(const struct ss_driver *d, const double device[3],
 double complex ss_driver_field(const struct ss_driver *d, const double device[3], double f, const double point[3],
 		double c)
 {
+	return ss_driver_field_as(d, device, f, point, c, &ss_radiation_nominal);
+}
+
+double complex ss_driver_field_as(const struct ss_driver *d, const double device[3], double f, const double point[3],
+		double c, const struct ss_radiation *rad)
+{
 	double pos[3], v[3], r;
 	ss_driver_world_position(d, device, pos);
 	for (int i = 0; i < 3; i++)
@@ -41,5 +56,5 @@ double complex ss_driver_field(const struct ss_driver *d, const double device[3]
 	r = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
 	double cos_psi = (v[0] * d->axis[0] + v[1] * d->axis[1] + v[2] * d->axis[2]) / r;
 	double k = 2.0 * M_PI * f / c;
-	return ss_driver_directivity(d, f, cos_psi, c) * cexp(-I * k * r) / r;
+	return ss_driver_directivity_as(d, f, cos_psi, c, rad) * cexp(-I * k * r) / r;
 }

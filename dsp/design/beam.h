@@ -22,6 +22,7 @@
 
 #include <complex.h>
 
+#include "../acoustics/driver.h"
 #include "../profile.h"
 
 #define SS_BEAM_MAX_DIRS 256
@@ -37,8 +38,11 @@ struct ss_beam_grid {
 /** Unit vector for a device-frame direction (degrees). */
 void ss_beam_direction(double az_deg, double el_deg, double u[3]);
 
-/** Steering vector a[0..n_drivers-1] toward `u` at frequency `f`. */
+/** Steering vector a[0..n_drivers-1] toward `u` at frequency `f` (the nominal radiation model). */
 void ss_beam_steering(const struct ss_profile *p, double f, const double u[3], double complex *a);
+/** The same under radiation model `rad`. */
+void ss_beam_steering_as(const struct ss_profile *p, double f, const double u[3], const struct ss_radiation *rad,
+		double complex *a);
 
 /** Build the design grid (directions, weights, target pattern) for the profile's beam settings. */
 void ss_beam_grid_init(const struct ss_profile *p, struct ss_beam_grid *g);
@@ -55,6 +59,8 @@ void ss_centre_plain(const struct ss_profile *p, double f, double complex *w);
 /** The comparison feed: the same drivers fed equally and in phase (no delays), summing to 1 toward the
  * listener in magnitude. Used for judging the beam, not for playback. */
 void ss_centre_equal(const struct ss_profile *p, double f, double complex *w);
+/** The same, normalised under radiation model `rad`. */
+void ss_centre_equal_as(const struct ss_profile *p, double f, const struct ss_radiation *rad, double complex *w);
 
 /** Blend factor (0 = beam, 1 = plain) for frequency `f` given the beam band. */
 double ss_beam_blend(const struct ss_profile *p, double f);

@@ -1,68 +1,80 @@
-/* Soundstage: crosstalk cancellation solver. */
+/* Soundstage: crosstalk cancellation solver (see ctc.h). */
 #include "ctc.h"
 
 #include <math.h>
+#include <string.h>
 
-#define SS_CTC_CONTRA_WEIGHT 1.0 /* >1 was tried: at large beta it steers toward the far ear */
+#include "../util/cmat.h"
+
 #define SS_CTC_WORTH_DB 0.5      /* effort is only spent where it buys more separation than this */
 #define SS_CTC_MLS_ITERATIONS 4  /* magnitude least-squares passes where the far ear's phase is free */
+#define SS_CTC_MEMBER_ITERATIONS 2 /* passes of each member's own ipsilateral gain */
 #define SS_CTC_BISECTIONS 24     /* over 25 nats of beta: 1.5e-6 of a nat */
 
-/* The plant's band-weighted rows and their Gram matrix: what every solve at one frequency shares. */
-struct problem {
-	int n, ipsi;
-	double complex c[2][SS_MAX_DRIVERS];   /* C diag(b) */
-	const double *b;
-	double complex g00, g01, g10, g11;     /* Cb Cb^H */
-	double trace;                          /* trace(Cb Cb^H) / 2 */
-};
-
-static void problem_init(struct problem *pr, int n, double complex C[2][SS_MAX_DRIVERS], const double *b, int ipsi)
+void ss_ctc_prepare(struct ss_ctc_problem *pr, int n, int m, double complex (*C)[2][SS_MAX_DRIVERS],
+		const double *weight, const double *band_w)
 {
+	double complex G[SS_MAX_DRIVERS * SS_MAX_DRIVERS] = { 0 };
+	static _Thread_local double complex S[SS_POPULATION_MAX][SS_MAX_DRIVERS][2];
+	memset(S, 0, sizeof(S));
 	pr->n = n;
-	pr->ipsi = ipsi;
-	pr->b = b;
-	pr->g00 = pr->g01 = pr->g10 = pr->g11 = 0;
-	for (int i = 0; i < n; i++) {
-		double complex c0 = C[0][i] * b[i], c1 = C[1][i] * b[i];
-		pr->c[0][i] = c0;
-		pr->c[1][i] = c1;
-		pr->g00 += c0 * conj(c0);
-		pr->g01 += c0 * conj(c1);
-		pr->g10 += c1 * conj(c0);
-		pr->g11 += c1 * conj(c1);
+	pr->m = m;
+	for (int i = 0; i < n; i++)
+		pr->b[i] = band_w[i];
+	for (int k = 0; k < m; k++) {
+		memcpy(pr->c[k], C[k], sizeof(pr->c[k]));
+		pr->weight[k] = weight ? weight[k] : 1.0;
+		for (int ear = 0; ear < 2; ear++) {
+			for (int i = 0; i < n; i++) {
+				double complex ci = C[k][ear][i] * band_w[i] * pr->weight[k];
+				S[k][i][ear] += conj(ci);
+				for (int j = 0; j < n; j++)
+					G[i * n + j] += conj(ci) * C[k][ear][j] * band_w[j];
+			}
+		}
 	}
-	pr->trace = (creal(pr->g00) + creal(pr->g11)) / 2.0 + 1e-300;
+	pr->trace = 0.0;
+	for (int i = 0; i < n; i++)
+		pr->trace += creal(G[i * n + i]);
+	pr->trace = pr->trace / n + 1e-300;
+	ss_cmat_eigh(n, G, pr->lambda, pr->u);
+	for (int k = 0; k < m; k++)
+		for (int j = 0; j < n; j++)
+			for (int ear = 0; ear < 2; ear++) {
+				double complex s = 0;
+				for (int i = 0; i < n; i++)
+					s += conj(pr->u[i * n + j]) * S[k][i][ear];
+				pr->us[k][j][ear] = s;
+			}
 }
 
-/* One regularised solve (beta relative to the trace) followed by the ipsilateral normalisation. Returns the effort,
- * max |w_i| / b_i: a driver's drive counts relative to its band weight (outside its band it may only be driven that
- * much less). */
-static double solve_once(const struct problem *pr, const double complex d[2], double beta, double complex *w)
+/* One regularised solve (beta relative to the trace) followed by the ipsilateral normalisation on the design's own
+ * plant. Returns the effort, max |w_i| / b_i. */
+static double solve_once(const struct ss_ctc_problem *pr, const double complex d[2], const double complex *g,
+		int ipsi, double beta, double complex *w)
 {
-	/* weighted least squares, ears weighted by q (the contralateral ear counts more: the ipsilateral one is
-	 * fixed exactly by the normalisation below): w = Cb^H Q (Cb Cb^H Q + beta I)^-1 d, Q = diag(q) */
-	const int n = pr->n, ipsi = pr->ipsi;
-	double q[2];
-	q[ipsi] = 1.0;
-	q[1 - ipsi] = SS_CTC_CONTRA_WEIGHT;
+	const int n = pr->n;
+	double complex y[SS_MAX_DRIVERS];
 	beta *= pr->trace;
-	double complex m00 = pr->g00 * q[0] + beta, m01 = pr->g01 * q[1], m10 = pr->g10 * q[0], m11 = pr->g11 * q[1] + beta;
-	double complex det = m00 * m11 - m01 * m10;
-	double complex inv = conj(det) / (creal(det) * creal(det) + cimag(det) * cimag(det));
-	double complex y0 = (m11 * d[0] - m01 * d[1]) * inv * q[0];
-	double complex y1 = (-m10 * d[0] + m00 * d[1]) * inv * q[1];
+	for (int j = 0; j < n; j++) {
+		double complex r = 0;
+		for (int k = 0; k < pr->m; k++)
+			r += g[k] * (pr->us[k][j][0] * d[0] + pr->us[k][j][1] * d[1]);
+		y[j] = r / (pr->lambda[j] + beta);
+	}
 	double complex e = 0;
 	for (int i = 0; i < n; i++) {
-		double complex v = conj(pr->c[0][i]) * y0 + conj(pr->c[1][i]) * y1;
+		double complex v = 0;
+		for (int j = 0; j < n; j++)
+			v += pr->u[i * n + j] * y[j];
 		w[i] = pr->b[i] * v;
-		e += pr->c[ipsi][i] / pr->b[i] * w[i];
+		e += pr->c[0][ipsi][i] * w[i];
 	}
 	double e2 = creal(e) * creal(e) + cimag(e) * cimag(e), d2 = creal(d[ipsi] * conj(d[ipsi]));
 	if (e2 > 1e-24 * (d2 + 1e-300)) {
-		double complex g = d[ipsi] * conj(e) / e2;
+		double complex scale = d[ipsi] * conj(e) / e2;
 		for (int i = 0; i < n; i++)
-			w[i] *= g;
+			w[i] *= scale;
 	}
 	double effort2 = 0.0;
 	for (int i = 0; i < n; i++) {
@@ -73,58 +85,39 @@ static double solve_once(const struct problem *pr, const double complex d[2], do
 	return sqrt(effort2);
 }
 
-/* How far the contralateral ear is from its target, relative to the ipsilateral target (after the normalisation the
- * ipsilateral ear is exact). */
-static double contra_error(const struct problem *pr, const double complex d[2], const double complex *w)
+/* How far the contralateral ear is from its target over the population (rms), relative to the ipsilateral
+ * target. */
+static double contra_error(const struct ss_ctc_problem *pr, const double complex d[2], const double complex *g,
+		int ipsi, const double complex *w)
 {
-	double complex e = 0;
-	for (int i = 0; i < pr->n; i++)
-		e += pr->c[1 - pr->ipsi][i] / pr->b[i] * w[i];
-	return cabs(e - d[1 - pr->ipsi]) / (cabs(d[pr->ipsi]) + 1e-300);
-}
-
-static void solve_for(const struct problem *pr, const double complex target[2], double cap, double complex *w,
-		struct ss_ctc_result *res);
-
-void ss_ctc_solve(int n, double complex C[2][SS_MAX_DRIVERS], const double *band_w, const double complex target[2],
-		int ipsi, double cap, bool free_phase, double complex *w, struct ss_ctc_result *res)
-{
-	struct problem pr;
-	problem_init(&pr, n, C, band_w, ipsi);
-	double complex d[2] = { target[0], target[1] };
-	solve_for(&pr, d, cap, w, res);
-	if (!free_phase)
-		return;
-	/* magnitude least squares (Kassakian 2005): the far ear's target phase follows what the solution gives it, so
-	 * effort goes into the level difference the ear hears rather than a phase it does not */
-	const double m = cabs(target[1 - ipsi]);
-	for (int it = 0; it < SS_CTC_MLS_ITERATIONS; it++) {
+	double acc = 0.0, wsum = 0.0;
+	for (int k = 0; k < pr->m; k++) {
 		double complex e = 0;
-		for (int i = 0; i < n; i++)
-			e += C[1 - ipsi][i] * w[i];
-		if (cabs(e) < 1e-300)
-			break;
-		d[1 - ipsi] = m * e / cabs(e);
-		solve_for(&pr, d, cap, w, res);
+		for (int i = 0; i < pr->n; i++)
+			e += pr->c[k][1 - ipsi][i] * w[i];
+		e -= g[k] * d[1 - ipsi];
+		acc += pr->weight[k] * creal(e * conj(e));
+		wsum += pr->weight[k];
 	}
+	return sqrt(acc / wsum) / (cabs(d[ipsi]) + 1e-300);
 }
 
-static void solve_for(const struct problem *pr, const double complex target[2], double cap, double complex *w,
-		struct ss_ctc_result *res)
+static void solve_for(const struct ss_ctc_problem *pr, const double complex target[2], const double complex *g,
+		int ipsi, double cap, double complex *w, struct ss_ctc_result *res)
 {
 	const double top = log(1e4);
 	double lo = log(1e-7), hi = top;
 	res->capped = false;
-	if (solve_once(pr, target, exp(lo), w) <= cap) {
+	if (solve_once(pr, target, g, ipsi, exp(lo), w) <= cap) {
 		hi = lo;
-	} else if (solve_once(pr, target, exp(hi), w) > cap) {
+	} else if (solve_once(pr, target, g, ipsi, exp(hi), w) > cap) {
 		/* no cancellation fits the cap here: the least effort that still gives the ipsilateral ear its target
 		 * (the drivers adding up coherently at that ear), not a quieter ear */
 		res->capped = true;
 	} else {
 		for (int it = 0; it < SS_CTC_BISECTIONS; it++) {
 			double mid = 0.5 * (lo + hi);
-			if (solve_once(pr, target, exp(mid), w) <= cap)
+			if (solve_once(pr, target, g, ipsi, exp(mid), w) <= cap)
 				hi = mid;
 			else
 				lo = mid;
@@ -132,22 +125,64 @@ static void solve_for(const struct problem *pr, const double complex target[2], 
 	}
 	/* hi is now the least regularisation the cap allows. Effort that buys less than SS_CTC_WORTH_DB of separation is
 	 * not spent: the most regularisation whose contralateral error is within that of the cap's. */
-	solve_once(pr, target, exp(hi), w);
-	const double worst = contra_error(pr, target, w) * pow(10.0, SS_CTC_WORTH_DB / 20.0);
+	solve_once(pr, target, g, ipsi, exp(hi), w);
+	const double worst = contra_error(pr, target, g, ipsi, w) * pow(10.0, SS_CTC_WORTH_DB / 20.0);
 	double a = hi, b = top;
-	solve_once(pr, target, exp(b), w);
-	if (contra_error(pr, target, w) <= worst) {
+	solve_once(pr, target, g, ipsi, exp(b), w);
+	if (contra_error(pr, target, g, ipsi, w) <= worst) {
 		a = b;
 	} else {
 		for (int it = 0; it < SS_CTC_BISECTIONS; it++) {
 			double mid = 0.5 * (a + b);
-			solve_once(pr, target, exp(mid), w);
-			if (contra_error(pr, target, w) <= worst)
+			solve_once(pr, target, g, ipsi, exp(mid), w);
+			if (contra_error(pr, target, g, ipsi, w) <= worst)
 				a = mid;
 			else
 				b = mid;
 		}
 	}
-	res->effort = solve_once(pr, target, exp(a), w);
+	res->effort = solve_once(pr, target, g, ipsi, exp(a), w);
 	res->beta = exp(a);
+}
+
+/* Each member's own gain: what the solution gives its ipsilateral ear relative to the design plant's. */
+static void member_gains(const struct ss_ctc_problem *pr, int ipsi, const double complex *w, double complex *g)
+{
+	double complex e0 = 0;
+	for (int i = 0; i < pr->n; i++)
+		e0 += pr->c[0][ipsi][i] * w[i];
+	g[0] = 1.0;
+	for (int k = 1; k < pr->m; k++) {
+		double complex e = 0;
+		for (int i = 0; i < pr->n; i++)
+			e += pr->c[k][ipsi][i] * w[i];
+		g[k] = cabs(e0) > 1e-300 ? e / e0 : 1.0;
+	}
+}
+
+void ss_ctc_solve(const struct ss_ctc_problem *pr, const double complex target[2], int ipsi, double cap,
+		bool free_phase, double complex *w, struct ss_ctc_result *res)
+{
+	double complex d[2] = { target[0], target[1] }, g[SS_POPULATION_MAX];
+	const double mag = cabs(target[1 - ipsi]);
+	for (int k = 0; k < pr->m; k++)
+		g[k] = 1.0;
+	solve_for(pr, d, g, ipsi, cap, w, res);
+	/* Alternating: each member's target follows the gain and delay its own ipsilateral ear gets (the ratio between the
+	 * ears is what is cancelled, not an absolute response every head cannot share), and where the phase is free
+	 * (magnitude least squares, Kassakian 2005) the far ear's target phase follows what the design's own plant gets,
+	 * so effort goes into the level difference the ear hears rather than a phase it does not. */
+	const int iterations = (pr->m > 1 ? SS_CTC_MEMBER_ITERATIONS : 0) + (free_phase ? SS_CTC_MLS_ITERATIONS : 0);
+	for (int it = 0; it < iterations; it++) {
+		if (pr->m > 1)
+			member_gains(pr, ipsi, w, g);
+		if (free_phase) {
+			double complex e = 0;
+			for (int i = 0; i < pr->n; i++)
+				e += pr->c[0][1 - ipsi][i] * w[i];
+			if (cabs(e) > 1e-300)
+				d[1 - ipsi] = mag * e / cabs(e);
+		}
+		solve_for(pr, d, g, ipsi, cap, w, res);
+	}
 }

@@ -2,6 +2,7 @@
 #include "defaults.h"
 
 #include <complex.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "../acoustics/plant.h"
 #include "crossover.h"
 #include "ctc.h"
+#include "population.h"
 #include "virtualizer.h"
 
 #define GRID_PER_OCTAVE 24
@@ -74,33 +76,47 @@ bool ss_defaults_beam_band(const struct ss_profile *p, double band[2], char *why
 	return true;
 }
 
-void ss_defaults_itd_error(const struct ss_profile *p, double cap_db, double err_us[2])
+/* The virtual sources' ear responses at the design head on the ITD grid, for a list of effort caps: each grid point's
+ * crosstalk-cancellation problem (over the design population) is prepared once and solved for every cap. Fills
+ * err_us[cap][image]; 0 or -ENOMEM. */
+static int itd_errors(const struct ss_profile *p, const double *caps_db, int n_caps, double (*err_us)[2])
 {
 	const double head0[3] = { 0, 0, 0 }, vdist = p->listener_distance > 2.0 ? p->listener_distance : 2.0;
-	const double cap = pow(10.0, cap_db / 20.0);
 	struct ss_virtualizer v;
+	struct ss_population pop;
 	double f[ITD_GRID];
-	double complex el[2][ITD_GRID], er[2][ITD_GRID], rl[ITD_GRID], rr[ITD_GRID];
+	double complex (*el)[2][ITD_GRID] = malloc(sizeof(*el) * (size_t)n_caps);
+	double complex (*er)[2][ITD_GRID] = malloc(sizeof(*er) * (size_t)n_caps);
+	double complex (*C)[2][SS_MAX_DRIVERS] = malloc(sizeof(*C) * SS_POPULATION_MAX);
+	struct ss_ctc_problem *pr = malloc(sizeof(*pr));
+	double complex rl[ITD_GRID], rr[ITD_GRID];
+	int r = -ENOMEM;
+	if (!el || !er || !C || !pr || ss_population_new(p, &pop) < 0)
+		goto done;
 	ss_virtualizer_fit(p->virtualizer.angle_deg, vdist, &v);
 	for (int k = 0; k < ITD_GRID; k++) {
-		double complex C[2][SS_MAX_DRIVERS], w[SS_MAX_DRIVERS], t[2], d[2], real[2];
+		double complex D[2][SS_MAX_DRIVERS], w[SS_MAX_DRIVERS], t[2], d[2], real[2];
 		double b[SS_MAX_DRIVERS];
 		struct ss_ctc_result res;
 		f[k] = 60.0 * pow(2000.0 / 60.0, (double)k / (ITD_GRID - 1));
-		ss_plant_eval(p, head0, f[k], C);
+		ss_plant_eval(p, head0, f[k], D);
+		ss_population_at(&pop, f[k], C);
 		for (int i = 0; i < p->n_drivers; i++)
 			b[i] = ss_band_weight(&p->drivers[i], f[k]);
+		ss_ctc_prepare(pr, p->n_drivers, pop.m, C, pop.weight, b);
 		ss_virtualizer_response(&v, f[k], t);
 		double env = ss_system_envelope(p, f[k]);
-		for (int side = 0; side < 2; side++) {
-			/* the left image (L' in, ipsilateral = left ear) and the right one (mirror) */
-			d[side] = t[0] * env;
-			d[1 - side] = t[1] * env;
-			ss_ctc_solve(p->n_drivers, C, b, d, side, cap, false, w, &res);
-			el[side][k] = er[side][k] = 0;
-			for (int i = 0; i < p->n_drivers; i++) {
-				el[side][k] += C[0][i] * w[i];
-				er[side][k] += C[1][i] * w[i];
+		for (int c = 0; c < n_caps; c++) {
+			for (int side = 0; side < 2; side++) {
+				/* the left image (L' in, ipsilateral = left ear) and the right one (mirror) */
+				d[side] = t[0] * env;
+				d[1 - side] = t[1] * env;
+				ss_ctc_solve(pr, d, side, pow(10.0, caps_db[c] / 20.0), false, w, &res);
+				el[c][side][k] = er[c][side][k] = 0;
+				for (int i = 0; i < p->n_drivers; i++) {
+					el[c][side][k] += D[0][i] * w[i];
+					er[c][side][k] += D[1][i] * w[i];
+				}
 			}
 		}
 		ss_real_source_ears(p->virtualizer.angle_deg, vdist, f[k], vdist, real);
@@ -108,8 +124,26 @@ void ss_defaults_itd_error(const struct ss_profile *p, double cap_db, double err
 		rr[k] = real[1];
 	}
 	double real_itd = ss_interaural_itd(ITD_GRID, f, rl, rr);
-	err_us[0] = (ss_interaural_itd(ITD_GRID, f, el[0], er[0]) - real_itd) * 1e6;
-	err_us[1] = (ss_interaural_itd(ITD_GRID, f, el[1], er[1]) + real_itd) * 1e6;
+	for (int c = 0; c < n_caps; c++) {
+		err_us[c][0] = (ss_interaural_itd(ITD_GRID, f, el[c][0], er[c][0]) - real_itd) * 1e6;
+		err_us[c][1] = (ss_interaural_itd(ITD_GRID, f, el[c][1], er[c][1]) + real_itd) * 1e6;
+	}
+	r = 0;
+done:
+	ss_population_free(&pop);
+	free(el);
+	free(er);
+	free(C);
+	free(pr);
+	return r;
+}
+
+void ss_defaults_itd_error(const struct ss_profile *p, double cap_db, double err_us[2])
+{
+	double e[1][2] = { { NAN, NAN } };
+	itd_errors(p, &cap_db, 1, e);
+	err_us[0] = e[0][0];
+	err_us[1] = e[0][1];
 }
 
 int ss_defaults_resolve(const struct ss_profile *in, struct ss_profile *out, struct ss_defaults_report *why,
@@ -146,13 +180,22 @@ int ss_defaults_resolve(const struct ss_profile *in, struct ss_profile *out, str
 		snprintf(why->effort, sizeof(why->effort), "effort %+g dB%s (no virtual source to time)", p.ctc.effort_db,
 				isnan(in->ctc.effort_db) ? " (auto)" : " (ctc.effort)");
 	} else if (isnan(p.ctc.effort_db)) {
-		double best = SS_EFFORT_AUTO_MAX_DB, best_err = INFINITY, e[2];
-		for (double cap = SS_EFFORT_AUTO_MIN_DB; cap <= SS_EFFORT_AUTO_MAX_DB + 1e-9; cap += 1.0) {
-			ss_defaults_itd_error(&p, cap, e);
-			double worst = fmax(fabs(e[0]), fabs(e[1]));
+		enum { N_CAPS = 13 };   /* SS_EFFORT_AUTO_MIN_DB .. SS_EFFORT_AUTO_MAX_DB in 1 dB steps */
+		double caps[N_CAPS], e[N_CAPS][2], best = SS_EFFORT_AUTO_MAX_DB, best_err = INFINITY;
+		for (int c = 0; c < N_CAPS; c++)
+			caps[c] = SS_EFFORT_AUTO_MIN_DB + c;
+		if (itd_errors(&p, caps, N_CAPS, e) < 0) {
+			if (err) {
+				memset(err, 0, sizeof(*err));
+				snprintf(err->msg, sizeof(err->msg), "%s: out of memory choosing the effort", p.path);
+			}
+			return -ENOMEM;
+		}
+		for (int c = 0; c < N_CAPS; c++) {
+			double worst = fmax(fabs(e[c][0]), fabs(e[c][1]));
 			if (worst < best_err - 1e-9) {
 				best_err = worst;
-				best = cap;
+				best = caps[c];
 			}
 			if (worst <= SS_EFFORT_ITD_US)
 				break;

@@ -17,6 +17,7 @@
 #include "ctc.h"
 #include "defaults.h"
 #include "plain.h"
+#include "population.h"
 #include "virtualizer.h"
 
 /* The inverse filters' room for pre-ringing, before the reference arrival. */
@@ -39,9 +40,11 @@ struct design {
 	double rate;
 	double complex (*C)[2][SS_MAX_DRIVERS];   /* [K] the plant at every bin, nominal head position */
 	struct ss_beam_grid *grid;
+	struct ss_population pop;                 /* the plants the crosstalk canceller must hold on */
 	struct ss_virtualizer virt;
 	double delay[SS_INPUTS];                  /* samples: bulk model delay + alignment of each path */
-	double *match_db[SS_INPUTS];              /* [K] each processed path's tonal match to the plain feed, dB */
+	double *match_db[SS_INPUTS];              /* [K] each processed path's tonal match (match_tone), dB */
+	double *real_power[SS_INPUTS];            /* [K] ears' power of a real loudspeaker where each path's image is */
 	struct ss_dft *dft;                       /* N points, FIR synthesis */
 	double complex *spec;                     /* [K] */
 	double *ir;                               /* [N] */
@@ -69,17 +72,33 @@ static double level_cap_db(const struct design *d, double post_db, double top_db
 	return c < top_db ? c : top_db;
 }
 
-/* One effort level's spectra W [SS_INPUTS][n][K], before the tonal match: L' and R' through the crosstalk canceller
- * at `ctc_db` (dB; a governor level's post-match drive through level_cap_db when `level`), C through the beam at
- * `beam_cap` (linear), each path delayed by d->delay[in]. When `centre_from` is not NULL its centre column (a level
- * with the same beam cap, matched or not as W will be) is copied instead of solving the beam again. */
-static void design_level(struct design *d, double ctc_db, bool level, double top_db, double beam_cap,
-		const double complex *centre_from, double complex *W)
+/* What one effort level is: its crosstalk-cancellation cap (dB; a governor level's post-match drive through
+ * level_cap_db when `governed`), and its beam cap (linear); `centre_from` is an earlier level of the same call with
+ * the same beam cap, whose centre column it shares, or -1. */
+struct level_spec {
+	double ctc_db;
+	bool governed;
+	double beam_cap;
+	int centre_from;
+};
+
+/* Effort levels' spectra W[j] [SS_INPUTS][n][K], before the tonal match: L' and R' through the crosstalk canceller
+ * over the population (ctc.h, prepared once per bin for every level), C through the beam, each path delayed by
+ * d->delay[in]. 0 or -ENOMEM. */
+static int design_levels(struct design *d, const struct level_spec *spec, int count, double complex *const *W)
 {
 	const struct ss_profile *p = d->p;
 	const int n = d->n;
+	const double top_db = p->ctc.effort_db;
 	const double tau_ref = ss_woodworth_itd(p->virtualizer.angle_deg * M_PI / 180.0, SS_HEAD_RADIUS,
 			SS_SPEED_OF_SOUND);
+	struct ss_ctc_problem *pr = malloc(sizeof(*pr));
+	double complex (*C)[2][SS_MAX_DRIVERS] = malloc(sizeof(*C) * SS_POPULATION_MAX);
+	if (!pr || !C) {
+		free(pr);
+		free(C);
+		return -ENOMEM;
+	}
 	for (int k = 0; k < d->K; k++) {
 		double f = k * d->rate / d->N;
 		double complex w[SS_MAX_DRIVERS], dl[2], dr[2];
@@ -100,34 +119,40 @@ static void design_level(struct design *d, double ctc_db, bool level, double top
 		}
 		dr[0] = dl[1];
 		dr[1] = dl[0];
-		const double ctc_cap = pow(10.0, (level ? level_cap_db(d, ctc_db, top_db, k) : ctc_db) / 20.0);
-		ss_ctc_solve(n, d->C[k], b, dl, 0, ctc_cap, f >= SS_PHASE_FREE_HZ, w, &res);
-		for (int i = 0; i < n; i++)
-			W_AT(W, d, SS_IN_LEFT, i, k) = w[i];
-		ss_ctc_solve(n, d->C[k], b, dr, 1, ctc_cap, f >= SS_PHASE_FREE_HZ, w, &res);
-		for (int i = 0; i < n; i++)
-			W_AT(W, d, SS_IN_RIGHT, i, k) = w[i];
-
-		if (centre_from != NULL) {
+		ss_population_at(&d->pop, f > 0.0 ? f : 1.0, C);
+		ss_ctc_prepare(pr, n, d->pop.m, C, d->pop.weight, b);
+		const double complex phl = cexp(-I * 2.0 * M_PI * f * d->delay[SS_IN_LEFT] / d->rate);
+		const double complex phr = cexp(-I * 2.0 * M_PI * f * d->delay[SS_IN_RIGHT] / d->rate);
+		const double complex phc = cexp(-I * 2.0 * M_PI * f * d->delay[SS_IN_CENTRE] / d->rate);
+		const double s = ss_beam_blend(p, f);
+		double complex wp[SS_MAX_DRIVERS] = { 0 };
+		if (s > 0.0)
+			ss_centre_plain(p, f, wp);
+		for (int j = 0; j < count; j++) {
+			double complex *Wj = W[j];
+			const double cap = pow(10.0, (spec[j].governed ? level_cap_db(d, spec[j].ctc_db, top_db, k) :
+					spec[j].ctc_db) / 20.0);
+			ss_ctc_solve(pr, dl, 0, cap, f >= SS_PHASE_FREE_HZ, w, &res);
 			for (int i = 0; i < n; i++)
-				W_AT(W, d, SS_IN_CENTRE, i, k) = W_AT(centre_from, d, SS_IN_CENTRE, i, k);
-		} else {
-			double s = ss_beam_blend(p, f);
-			double complex wb[SS_MAX_DRIVERS] = { 0 }, wp[SS_MAX_DRIVERS] = { 0 };
-			double complex ph = cexp(-I * 2.0 * M_PI * f * d->delay[SS_IN_CENTRE] / d->rate);
+				W_AT(Wj, d, SS_IN_LEFT, i, k) = w[i] * phl;
+			ss_ctc_solve(pr, dr, 1, cap, f >= SS_PHASE_FREE_HZ, w, &res);
+			for (int i = 0; i < n; i++)
+				W_AT(Wj, d, SS_IN_RIGHT, i, k) = w[i] * phr;
+			if (spec[j].centre_from >= 0) {
+				for (int i = 0; i < n; i++)
+					W_AT(Wj, d, SS_IN_CENTRE, i, k) = W_AT(W[spec[j].centre_from], d, SS_IN_CENTRE, i, k);
+				continue;
+			}
+			double complex wb[SS_MAX_DRIVERS] = { 0 };
 			if (s < 1.0)
-				ss_beam_solve(p, d->grid, f, beam_cap, wb);
-			if (s > 0.0)
-				ss_centre_plain(p, f, wp);
+				ss_beam_solve(p, d->grid, f, spec[j].beam_cap, wb);
 			for (int i = 0; i < n; i++)
-				W_AT(W, d, SS_IN_CENTRE, i, k) = ((1.0 - s) * wb[i] + s * wp[i]) * env * ph;
-		}
-		for (int in = 0; in < 2; in++) {
-			double complex ph = cexp(-I * 2.0 * M_PI * f * d->delay[in] / d->rate);
-			for (int i = 0; i < n; i++)
-				W_AT(W, d, in, i, k) *= ph;
+				W_AT(Wj, d, SS_IN_CENTRE, i, k) = ((1.0 - s) * wb[i] + s * wp[i]) * env * phc;
 		}
 	}
+	free(pr);
+	free(C);
+	return 0;
 }
 
 /* Delay alignment: each path's arrival where it matters (L' at the left ear, R' at the right ear, C at the head
@@ -224,22 +249,28 @@ static void third_octave(const struct design *d, const double *P, double *S, dou
 	}
 }
 
-/* The tonal match of a processed path (`proc` [n][K]) to the plain feed: the gain (dB, per bin) that gives its
- * third-octave ear power (both ears) that of the plain feed for the same programme (a one-sided input for L' and R',
- * a centred one for C), so that switching to the plain feed, or the governor blending toward it, changes neither
- * level nor tonal balance. Writes match[K] and, when `trim_db` is not NULL, its programme average. 0 or -ENOMEM. */
+/* The tonal match of a processed path (`proc` [n][K]): the gain (dB, per bin) that gives its third-octave ear power
+ * (both ears) the shape of a real loudspeaker's where the path's image is (`real` [K], the ears' power: at +-30
+ * degrees for L' and R', ahead for C) at the level of the plain feed for the same programme (a one-sided input for L'
+ * and R', a centred one for C; A-weighted pink). The virtual source then sounds like a loudspeaker, not like the
+ * drivers summed, and switching to the plain feed, or the governor blending toward it, keeps the level. Writes
+ * match[K] and, when `trim_db` is not NULL, the path's average gain against the plain feed. 0 or -ENOMEM. */
 static int match_tone(const struct design *d, const double complex *proc, double proc_scale,
-		const double complex *plain0, const double complex *plain1, double *match, double *trim_db)
+		const double complex *plain0, const double complex *plain1, const double *real, double *match,
+		double *trim_db)
 {
 	const int K = d->K;
-	double *P = malloc(sizeof(double) * (size_t)K * 4 + sizeof(double) * (size_t)(K + 1));
+	double *P = malloc(sizeof(double) * (size_t)K * 5 + sizeof(double) * (size_t)(K + 1));
 	if (P == NULL)
 		return -ENOMEM;
-	double *Q = P + K, *Ps = P + 2 * K, *Qs = P + 3 * K, *cum = P + 4 * K;
+	double *Q = P + K, *Ps = P + 2 * K, *Qs = P + 3 * K, *T = P + 4 * K, *cum = P + 5 * K;
 	ear_power_bins(d, proc, NULL, proc_scale, P);
-	ear_power_bins(d, plain0, plain1, 1.0, Q);
+	ear_power_bins(d, plain0, plain1, 1.0, T);
+	const double plain_level = programme_power(d, T), real_level = programme_power(d, real);
+	for (int k = 0; k < K; k++)
+		Q[k] = real[k] * plain_level / (real_level + 1e-300);
 	if (trim_db)
-		*trim_db = 10.0 * log10((programme_power(d, Q) + 1e-300) / (programme_power(d, P) + 1e-300));
+		*trim_db = 10.0 * log10((plain_level + 1e-300) / (programme_power(d, P) + 1e-300));
 	third_octave(d, P, Ps, cum);
 	third_octave(d, Q, Qs, cum);
 	double floor_p = 0.0;
@@ -264,8 +295,9 @@ static int match_paths(const struct design *d, double complex *W, const double c
 	const size_t col = (size_t)d->n * (size_t)d->K;
 	for (int in = 0; in < (centre ? SS_INPUTS : 2); in++) {
 		int r = in == SS_IN_CENTRE ?
-			match_tone(d, W + 2 * col, M_SQRT2, Wp, Wp + col, match[in], trim_db ? &trim_db[in] : NULL) :
-			match_tone(d, W + (size_t)in * col, 1.0, Wp + (size_t)in * col, NULL, match[in],
+			match_tone(d, W + 2 * col, M_SQRT2, Wp, Wp + col, d->real_power[in], match[in],
+					trim_db ? &trim_db[in] : NULL) :
+			match_tone(d, W + (size_t)in * col, 1.0, Wp + (size_t)in * col, NULL, d->real_power[in], match[in],
 					trim_db ? &trim_db[in] : NULL);
 		if (r < 0)
 			return r;
@@ -317,8 +349,11 @@ static void spectra_to_firs(struct design *d, const double complex *W, int n_in,
 
 static void design_free(struct design *d)
 {
-	for (int in = 0; in < SS_INPUTS; in++)
+	ss_population_free(&d->pop);
+	for (int in = 0; in < SS_INPUTS; in++) {
 		free(d->match_db[in]);
+		free(d->real_power[in]);
+	}
 	free(d->C);
 	free(d->grid);
 	ss_dft_free(d->dft);
@@ -344,7 +379,7 @@ int ss_design(const struct ss_profile *profile, double rate, const struct ss_des
 	const struct ss_profile *p = &resolved;
 	struct design d = { .p = p, .opt = opt ? opt : &defopt, .rate = rate };
 	struct ss_filterset *fs = NULL;
-	double complex *W = NULL, *Wl = NULL, *Wp = NULL;
+	double complex *W = NULL, *Wl = NULL, *Wp = NULL, *Wlev[SS_MAX_LEVELS] = { NULL };
 	double caps[SS_MAX_LEVELS], *level_match[SS_INPUTS] = { NULL, NULL, NULL };
 	int r;
 
@@ -404,28 +439,43 @@ int ss_design(const struct ss_profile *profile, double rate, const struct ss_des
 	d.ir = malloc(sizeof(double) * (size_t)d.N);
 	W = malloc(sizeof(double complex) * wsize);
 	Wp = malloc(sizeof(double complex) * (size_t)2 * (size_t)d.n * (size_t)d.K);
-	Wl = malloc(sizeof(double complex) * wsize);
+	Wl = malloc(sizeof(double complex) * wsize * (SS_MAX_LEVELS - 1));
 	fs->fir = calloc(wsize / (size_t)d.K * (size_t)SS_MAX_LEVELS * (size_t)d.L, sizeof(float));
 	fs->plain_fir = calloc((size_t)2 * (size_t)d.n * (size_t)d.L, sizeof(float));
 	bool matches = true;
 	for (int in = 0; in < SS_INPUTS; in++) {
 		d.match_db[in] = malloc(sizeof(double) * (size_t)d.K);
+		d.real_power[in] = malloc(sizeof(double) * (size_t)d.K);
 		level_match[in] = malloc(sizeof(double) * (size_t)d.K);
-		matches = matches && d.match_db[in] && level_match[in];
+		matches = matches && d.match_db[in] && d.real_power[in] && level_match[in];
 	}
-	if (!d.C || !d.grid || !d.dft || !d.spec || !d.ir || !W || !Wp || !Wl || !fs->fir || !fs->plain_fir || !matches) {
+	if (!d.C || !d.grid || !d.dft || !d.spec || !d.ir || !W || !Wp || !Wl || !fs->fir || !fs->plain_fir || !matches ||
+			ss_population_new(p, &d.pop) < 0) {
 		r = out_of_memory(p, err, "designing the filters");
 		goto error;
 	}
+	for (int l = 1; l < SS_MAX_LEVELS; l++)
+		Wlev[l] = Wl + wsize * (size_t)(l - 1);
 	const double head0[3] = { 0, 0, 0 };
-	for (int k = 0; k < d.K; k++)
-		ss_plant_eval(p, head0, k > 0 ? k * rate / d.N : 1.0, d.C[k]);
+	for (int k = 0; k < d.K; k++) {
+		const double f = k > 0 ? k * rate / d.N : 1.0, az[SS_INPUTS] = { p->virtualizer.angle_deg,
+			-p->virtualizer.angle_deg, 0.0 };
+		ss_plant_eval(p, head0, f, d.C[k]);
+		for (int in = 0; in < SS_INPUTS; in++) {
+			double complex e[2];
+			ss_real_source_ears(az[in], vdist, f, vdist, e);
+			d.real_power[in][k] = creal(e[0] * conj(e[0])) + creal(e[1] * conj(e[1]));
+		}
+	}
 	ss_beam_grid_init(p, d.grid);
 
 	/* level 0, the full design, sets the alignment every level shares */
 	const double beam_cap_db = p->beam.effort_db;
-	design_level(&d, p->ctc.effort_db, false, p->ctc.effort_db, pow(10.0, fmin(beam_cap_db, p->ctc.effort_db) / 20.0),
-			NULL, W);
+	const struct level_spec full = { p->ctc.effort_db, false, pow(10.0, fmin(beam_cap_db, p->ctc.effort_db) / 20.0), -1 };
+	if (design_levels(&d, &full, 1, &W) < 0) {
+		r = out_of_memory(p, err, "designing the filters");
+		goto error;
+	}
 	if ((r = align_paths(&d, W)) < 0) {
 		r = out_of_memory(p, err, "aligning the paths");
 		goto error;
@@ -459,20 +509,28 @@ int ss_design(const struct ss_profile *profile, double rate, const struct ss_des
 	spectra_to_firs(&d, W, SS_INPUTS, fs->fir, in_stride);
 	spectra_to_firs(&d, Wp, 2, fs->plain_fir, (size_t)d.n);
 
-	/* the lower effort levels: level 0's alignment, caps set through level 0's match, each level then matched to the
-	 * plain feed itself (a level that cancels less puts more into the far ear, and is matched down for it: every
-	 * level as loud as the plain feed); the beam's caps on the centre's own scale */
-	double bc_prev = fmin(beam_cap_db, p->ctc.effort_db);
-	for (int l = 1; l < fs->n_levels; l++) {
-		double bc = fmin(beam_cap_db, caps[l] - fs->trim_db[SS_IN_CENTRE]);
-		double complex *prev = l == 1 ? W : Wl;   /* its centre column is matched already */
-		design_level(&d, caps[l], true, p->ctc.effort_db, pow(10.0, bc / 20.0), bc == bc_prev ? prev : NULL, Wl);
-		if (match_paths(&d, Wl, Wp, bc != bc_prev, level_match, NULL) < 0) {
-			r = out_of_memory(p, err, "matching the paths to the plain feed");
+	/* the lower effort levels, all in one pass over the bins: level 0's alignment, caps set through level 0's match,
+	 * each level then matched on its own (a level that cancels less puts more into the far ear, and is matched down
+	 * for it: every level as loud as the plain feed); the beam's caps on the centre's own scale */
+	if (fs->n_levels > 1) {
+		struct level_spec spec[SS_MAX_LEVELS];
+		for (int l = 1; l < fs->n_levels; l++) {
+			double bc = fmin(beam_cap_db, caps[l] - fs->trim_db[SS_IN_CENTRE]);
+			spec[l - 1] = (struct level_spec){ caps[l], true, pow(10.0, bc / 20.0), -1 };
+			if (l > 1 && spec[l - 1].beam_cap == spec[l - 2].beam_cap)
+				spec[l - 1].centre_from = spec[l - 2].centre_from >= 0 ? spec[l - 2].centre_from : l - 2;
+		}
+		if (design_levels(&d, spec, fs->n_levels - 1, Wlev + 1) < 0) {
+			r = out_of_memory(p, err, "designing the filters");
 			goto error;
 		}
-		bc_prev = bc;
-		spectra_to_firs(&d, Wl, SS_INPUTS, fs->fir + (size_t)l * (size_t)d.n * (size_t)d.L, in_stride);
+		for (int l = 1; l < fs->n_levels; l++) {
+			if (match_paths(&d, Wlev[l], Wp, true, level_match, NULL) < 0) {
+				r = out_of_memory(p, err, "matching the paths to the plain feed");
+				goto error;
+			}
+			spectra_to_firs(&d, Wlev[l], SS_INPUTS, fs->fir + (size_t)l * (size_t)d.n * (size_t)d.L, in_stride);
+		}
 	}
 	float *packed = realloc(fs->fir, sizeof(float) * in_stride * SS_INPUTS * (size_t)d.L);
 	if (packed)

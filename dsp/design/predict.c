@@ -76,17 +76,86 @@ static void room_to_listener(const double lis[3], const double q[3], double p[3]
 
 int ss_predict(const struct ss_filterset *fs, struct ss_prediction *out)
 {
-	return ss_predict_at(fs, 0.0, out);
+	return ss_predict_with(fs, NULL, out);
 }
 
 int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_prediction *out)
 {
+	struct ss_predict_options o = { .effort = effort };
+	return ss_predict_with(fs, &o, out);
+}
+
+/* Ear responses [K] of a real point source at +-angle (side 0: left, 1: right) and `dist` on `head`. */
+static int real_source(const struct ss_profile *p, const struct ss_listener *head, int side, double dist, int K,
+		double rate, double complex *l, double complex *r)
+{
+	struct ss_profile src;
+	memset(&src, 0, sizeof(src));
+	src.listener_distance = p->listener_distance;
+	src.n_drivers = 1;
+	double az = (side == 0 ? 1.0 : -1.0) * p->virtualizer.angle_deg * M_PI / 180.0;
+	src.drivers[0].directivity = SS_DIRECTIVITY_POINT;
+	src.drivers[0].position[0] = dist * cos(az) - p->listener_distance;
+	src.drivers[0].position[1] = dist * sin(az);
+	src.drivers[0].axis[0] = -1.0;
+	struct ss_plant_model m = { .head = *head, .radiation = ss_radiation_nominal };
+	struct ss_plant *pl = ss_plant_new(&src, &m);
+	if (!pl)
+		return -ENOMEM;
+	for (int k = 0; k < K; k++) {
+		double complex C[2][SS_MAX_DRIVERS];
+		/* relative to the reference path at `dist` (ss_plant_at takes the profile's distance as reference) */
+		ss_plant_at(pl, k * rate / (2.0 * (K - 1)), C);
+		double f = k * rate / (2.0 * (K - 1)), k0 = 2.0 * M_PI * f / SS_SPEED_OF_SOUND;
+		double complex re = cexp(I * k0 * (dist - p->listener_distance)) * (dist / p->listener_distance);
+		l[k] = C[0][0] * re;
+		r[k] = C[1][0] * re;
+	}
+	ss_plant_free(pl);
+	return 0;
+}
+
+/* Ipsilateral colouration: the largest deviation (dB), over 500 Hz - 8 kHz, of the third-octave level of
+ * `virt` over `real` from its own mean there. */
+static double colouration(int K, double rate, const double complex *virt, const double complex *real)
+{
+	double num[64], den[64], sum = 0.0;
+	int nb = 0;
+	for (double fc = 500.0; fc <= 8000.0 * 1.0001 && nb < 64; fc *= pow(2.0, 1.0 / 3.0), nb++) {
+		num[nb] = den[nb] = 0.0;
+		for (int k = 1; k < K; k++) {
+			double f = k * rate / (2.0 * (K - 1));
+			if (f < fc / pow(2.0, 1.0 / 6.0) || f >= fc * pow(2.0, 1.0 / 6.0))
+				continue;
+			num[nb] += creal(virt[k] * conj(virt[k]));
+			den[nb] += creal(real[k] * conj(real[k]));
+		}
+		num[nb] = 10.0 * log10((num[nb] + 1e-30) / (den[nb] + 1e-30));
+		sum += num[nb];
+	}
+	double mean = sum / nb, worst = 0.0;
+	for (int b = 0; b < nb; b++)
+		worst = fmax(worst, fabs(num[b] - mean));
+	return worst;
+}
+
+int ss_predict_with(const struct ss_filterset *fs, const struct ss_predict_options *opt, struct ss_prediction *out)
+{
+	static const struct ss_predict_options defaults = { 0 };
+	const struct ss_predict_options *o = opt ? opt : &defaults;
+	const struct ss_listener *head = o->head ? o->head : &ss_listener_design;
+	const struct ss_radiation *rad = o->radiation ? o->radiation : &ss_radiation_nominal;
 	const struct ss_profile *p = &fs->profile;
 	const int n = fs->n_drivers, L = fs->taps, N = 2 * L, K = L + 1;
 	const double rate = fs->rate;
-	double complex *H = fir_responses(fs, effort);
-	if (H == NULL)
-		return -ENOMEM;
+	int r = 0;
+	double complex *H = fir_responses(fs, o->effort);
+	double *f = malloc(sizeof(double) * (size_t)K);
+	double complex *buf = malloc(sizeof(double complex) * (size_t)K * 8);
+	if (H == NULL || f == NULL || buf == NULL) {
+		r = -ENOMEM;
+		goto done;
+	}
 #define HAT(in, drv, k) H[((size_t)(in) * (size_t)n + (size_t)(drv)) * (size_t)K + (size_t)(k)]
 	memset(out, 0, sizeof(*out));
 	out->latency = ss_filterset_latency(fs);
@@ -96,21 +165,27 @@ int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_predic
 		if (fs->effort_db[i] > out->peak_effort_db)
 			out->peak_effort_db = fs->effort_db[i];
 	}
+	for (int k = 0; k < K; k++)
+		f[k] = k * rate / N;
 
 	/* separation per band and offset */
-	for (int o = 0; o < SS_OFFSETS; o++) {
-		double off[3] = { 0, ss_offsets_cm[o] / 100.0, 0 };
+	for (int oi = 0; oi < SS_OFFSETS; oi++) {
+		struct ss_plant_model m = { .head = *head, .radiation = *rad, .offset = { 0, ss_offsets_cm[oi] / 100.0, 0 } };
+		struct ss_plant *pl = ss_plant_new(p, &m);
 		double ipsi[2][SS_SEP_BANDS] = { { 0 } }, contra[2][SS_SEP_BANDS] = { { 0 } };
+		if (!pl) {
+			r = -ENOMEM;
+			goto done;
+		}
 		for (int k = 1; k < K; k++) {
-			double f = k * rate / N;
 			int band = -1;
 			for (int b = 0; b < SS_SEP_BANDS; b++)
-				if (f >= ss_sep_band_edges[b][0] && f < ss_sep_band_edges[b][1])
+				if (f[k] >= ss_sep_band_edges[b][0] && f[k] < ss_sep_band_edges[b][1])
 					band = b;
 			if (band < 0)
 				continue;
 			double complex C[2][SS_MAX_DRIVERS];
-			ss_plant_eval(p, off, f, C);
+			ss_plant_at(pl, f[k], C);
 			for (int side = 0; side < 2; side++) {
 				int in = side == 0 ? SS_IN_LEFT : SS_IN_RIGHT;
 				double complex e[2] = { 0, 0 };
@@ -122,49 +197,62 @@ int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_predic
 				contra[side][band] += creal(e[1 - side] * conj(e[1 - side]));
 			}
 		}
+		ss_plant_free(pl);
 		for (int b = 0; b < SS_SEP_BANDS; b++) {
 			double sl = 10.0 * log10((ipsi[0][b] + 1e-30) / (contra[0][b] + 1e-30));
 			double sr = 10.0 * log10((ipsi[1][b] + 1e-30) / (contra[1][b] + 1e-30));
-			out->separation_db[b][o] = sl < sr ? sl : sr;
+			out->separation_db[b][oi] = sl < sr ? sl : sr;
 		}
 	}
 
-	/* virtual source: hard-left input at the nominal position, against a real source at +angle */
+	/* virtual sources: hard-left (and hard-right) input at the nominal position, against real sources at +-angle on
+	 * the same head */
 	{
-		double *f = malloc(sizeof(double) * (size_t)K);
-		double complex *el = malloc(sizeof(double complex) * (size_t)K * 4);
-		if (!f || !el) {
-			free(f);
-			free(el);
-			free(H);
-			return -ENOMEM;
-		}
-		double complex *er = el + K, *rl = el + 2 * K, *rr = el + 3 * K;
-		const double head0[3] = { 0, 0, 0 };
+		double complex *el = buf, *er = buf + K, *rl = buf + 2 * K, *rr = buf + 3 * K;
 		double vdist = p->listener_distance > 2.0 ? p->listener_distance : 2.0;
-		for (int k = 0; k < K; k++) {
-			double complex C[2][SS_MAX_DRIVERS], real[2];
-			f[k] = k * rate / N;
-			ss_plant_eval(p, head0, f[k], C);
-			el[k] = er[k] = 0;
-			for (int i = 0; i < n; i++) {
-				el[k] += C[0][i] * HAT(SS_IN_LEFT, i, k);
-				er[k] += C[1][i] * HAT(SS_IN_LEFT, i, k);
-			}
-			ss_real_source_ears(p->virtualizer.angle_deg, vdist, f[k], vdist, real);
-			rl[k] = real[0];
-			rr[k] = real[1];
+		struct ss_plant_model m = { .head = *head, .radiation = *rad };
+		struct ss_plant *pl = ss_plant_new(p, &m);
+		if (!pl) {
+			r = -ENOMEM;
+			goto done;
 		}
-		out->itd_us = ss_interaural_itd(K, f, el, er) * 1e6;
-		out->itd_real_us = ss_interaural_itd(K, f, rl, rr) * 1e6;
-		ss_interaural_ild(K, f, el, er, out->ild_db);
-		ss_interaural_ild(K, f, rl, rr, out->ild_real_db);
-		double e2 = 0.0;
-		for (int b = 0; b < SS_ILD_OCTAVES; b++)
-			e2 += (out->ild_db[b] - out->ild_real_db[b]) * (out->ild_db[b] - out->ild_real_db[b]);
-		out->ild_rms_err_db = sqrt(e2 / SS_ILD_OCTAVES);
-		free(f);
-		free(el);
+		for (int side = 0; side < 2; side++) {
+			int in = side == 0 ? SS_IN_LEFT : SS_IN_RIGHT;
+			for (int k = 0; k < K; k++) {
+				double complex C[2][SS_MAX_DRIVERS];
+				ss_plant_at(pl, f[k], C);
+				el[k] = er[k] = 0;
+				for (int i = 0; i < n; i++) {
+					el[k] += C[0][i] * HAT(in, i, k);
+					er[k] += C[1][i] * HAT(in, i, k);
+				}
+			}
+			if ((r = real_source(p, head, side, vdist, K, rate, rl, rr)) < 0) {
+				ss_plant_free(pl);
+				goto done;
+			}
+			double itd = ss_interaural_itd(K, f, el, er) * 1e6, itd_real = ss_interaural_itd(K, f, rl, rr) * 1e6;
+			double ild[SS_ILD_OCTAVES], ild_real[SS_ILD_OCTAVES], e2 = 0.0;
+			ss_interaural_ild(K, f, el, er, ild);
+			ss_interaural_ild(K, f, rl, rr, ild_real);
+			for (int b = 0; b < SS_ILD_OCTAVES; b++)
+				e2 += (ild[b] - ild_real[b]) * (ild[b] - ild_real[b]);
+			double col = side == 0 ? colouration(K, rate, el, rl) : colouration(K, rate, er, rr);
+			if (side == 0) {
+				out->itd_us = itd;
+				out->itd_real_us = itd_real;
+				memcpy(out->ild_db, ild, sizeof(ild));
+				memcpy(out->ild_real_db, ild_real, sizeof(ild_real));
+				out->ild_rms_err_db = sqrt(e2 / SS_ILD_OCTAVES);
+				out->colouration_db = col;
+			} else {
+				out->itd_right_us = itd;
+				out->itd_right_real_us = itd_real;
+				out->ild_rms_err_right_db = sqrt(e2 / SS_ILD_OCTAVES);
+				out->colouration_db = fmax(out->colouration_db, col);
+			}
+		}
+		ss_plant_free(pl);
 	}
 
 	/* beam figures over the beam band */
@@ -177,9 +265,9 @@ int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_predic
 		/* Fibonacci sphere: equal-area points */
 		for (int s = 0; s < NSPH; s++) {
 			double z = 1.0 - (2.0 * s + 1.0) / NSPH;
-			double r = sqrt(1.0 - z * z), phi = s * M_PI * (3.0 - sqrt(5.0));
-			sph_u[s][0] = r * cos(phi);
-			sph_u[s][1] = r * sin(phi);
+			double rho = sqrt(1.0 - z * z), phi = s * M_PI * (3.0 - sqrt(5.0));
+			sph_u[s][0] = rho * cos(phi);
+			sph_u[s][1] = rho * sin(phi);
 			sph_u[s][2] = z;
 		}
 		struct ss_room room = { .size = { p->room.size[0], p->room.size[1], p->room.size[2] } };
@@ -198,18 +286,18 @@ int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_predic
 		ss_device_centre(p, device);
 
 		for (int k = 1; k < K; k++) {
-			double f = k * rate / N;
-			if (f < p->beam.band[0] || f > p->beam.band[1])
+			const double fk = f[k];
+			if (fk < p->beam.band[0] || fk > p->beam.band[1])
 				continue;
 			double complex wb[SS_MAX_DRIVERS], we[SS_MAX_DRIVERS], a[SS_MAX_DRIVERS];
 			for (int i = 0; i < n; i++)
 				wb[i] = HAT(SS_IN_CENTRE, i, k);
-			ss_centre_equal(p, f, we);
+			ss_centre_equal_as(p, fk, rad, we);
 			for (int az = 0; az < NAZ; az++) {
 				double u[3];
 				double complex rb = 0, re = 0;
 				ss_beam_direction(az - 90, 0, u);
-				ss_beam_steering(p, f, u, a);
+				ss_beam_steering_as(p, fk, u, rad, a);
 				for (int i = 0; i < n; i++) {
 					rb += a[i] * wb[i];
 					re += a[i] * we[i];
@@ -220,7 +308,7 @@ int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_predic
 			double sb = 0, se = 0;
 			for (int s = 0; s < NSPH; s++) {
 				double complex rb = 0, re = 0;
-				ss_beam_steering(p, f, sph_u[s], a);
+				ss_beam_steering_as(p, fk, sph_u[s], rad, a);
 				for (int i = 0; i < n; i++) {
 					rb += a[i] * wb[i];
 					re += a[i] * we[i];
@@ -233,8 +321,8 @@ int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_predic
 			for (int m = 0; m < 2; m++) {
 				double complex rb = 0, re = 0;
 				for (int i = 0; i < n; i++) {
-					double complex fld = ss_driver_field(&p->drivers[i], device, f, mirrors[m],
-							SS_SPEED_OF_SOUND);
+					double complex fld = ss_driver_field_as(&p->drivers[i], device, fk, mirrors[m],
+							SS_SPEED_OF_SOUND, rad);
 					rb += fld * wb[i];
 					re += fld * we[i];
 				}
@@ -245,7 +333,7 @@ int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_predic
 				const double head0[3] = { 0, 0, 0 };
 				double complex rb = 0;
 				for (int i = 0; i < n; i++)
-					rb += ss_driver_field(&p->drivers[i], device, f, head0, SS_SPEED_OF_SOUND) * wb[i];
+					rb += ss_driver_field_as(&p->drivers[i], device, fk, head0, SS_SPEED_OF_SOUND, rad) * wb[i];
 				direct_beam += creal(rb * conj(rb));
 			}
 		}
@@ -283,6 +371,9 @@ int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_predic
 		}
 	}
 #undef HAT
+done:
 	free(H);
-	return 0;
+	free(f);
+	free(buf);
+	return r;
 }

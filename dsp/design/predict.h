@@ -9,6 +9,7 @@
 
 #include "../util/export.h"
 #include "../filterset.h"
+#include "../acoustics/plant.h"
 #include "virtualizer.h"
 
 #define SS_SEP_BANDS 3    /* 200-1k, 1k-4k, 4k-8k Hz */
@@ -22,10 +23,15 @@ struct ss_prediction {
 	 * the two, per band and lateral head offset */
 	double separation_db[SS_SEP_BANDS][SS_OFFSETS];
 
-	/* virtual source against a real source at +angle (sphere model) */
-	double itd_us, itd_real_us;
+	/* virtual sources against real sources at +-angle on the same head: the left image (hard-left input) and the
+	 * right one */
+	double itd_us, itd_real_us;                 /**< left image; ITD positive when the left ear leads */
 	double ild_db[SS_ILD_OCTAVES], ild_real_db[SS_ILD_OCTAVES];
 	double ild_rms_err_db;
+	double itd_right_us, itd_right_real_us;     /**< the right image (negative ITDs) */
+	double ild_rms_err_right_db;
+	double colouration_db;                      /**< the worse image's ipsilateral third-octave level against the
+	                                                 real source's, largest deviation from its mean, 500 Hz-8 kHz */
 
 	/* centre beam over the beam band (valid when beam_valid) */
 	bool beam_valid;
@@ -41,6 +47,16 @@ struct ss_prediction {
 	double peak_effort_db;
 	int latency;
 };
+
+struct ss_predict_options {
+	const struct ss_listener *head;         /**< the head the figures are measured on; NULL: the design's */
+	const struct ss_radiation *radiation;   /**< how the drivers radiate; NULL: the design's (nominal) model */
+	double effort;                          /**< the effort governor's index (0: the full design) */
+};
+
+/** Predict on the model `opt` describes (NULL: the design's own head and drivers, full effort). 0, or -ENOMEM. */
+SS_EXPORT int ss_predict_with(const struct ss_filterset *fs, const struct ss_predict_options *opt,
+		struct ss_prediction *out);
 
 /** Predict the full design (effort level 0). 0, or -ENOMEM. */
 SS_EXPORT int ss_predict(const struct ss_filterset *fs, struct ss_prediction *out);

@@ -7,7 +7,9 @@
 #include "../acoustics/head.h"
 #include "../acoustics/plant.h"
 
-const double ss_ild_octave_centres[SS_ILD_OCTAVES] = { 500.0, 1000.0, 2000.0, 4000.0, 8000.0 };
+/* the octaves 500-1000, 1-2k, 2-4k and 4-8k Hz */
+const double ss_ild_octave_centres[SS_ILD_OCTAVES] = { 500.0 * M_SQRT2, 1000.0 * M_SQRT2, 2000.0 * M_SQRT2,
+	4000.0 * M_SQRT2 };
 
 void ss_virtualizer_response(const struct ss_virtualizer *v, double f, double complex out[2])
 {

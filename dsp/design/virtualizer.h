@@ -33,8 +33,8 @@ void ss_virtualizer_response(const struct ss_virtualizer *v, double f, double co
 
 /** Interaural measures used throughout (tests, fit, predictions), from ear responses sampled at `n` frequencies
  * `f` (Hz, increasing): ITD (s) as the mean interaural phase delay over 500..1500 Hz (positive when the left ear
- * leads), and the ILD (dB, left over right) in octave bands centred on 500, 1k, 2k, 4k, 8k Hz. */
-#define SS_ILD_OCTAVES 5
+ * leads), and the ILD (dB, left over right) in the four octaves from 500 Hz to 8 kHz. */
+#define SS_ILD_OCTAVES 4
 double ss_interaural_itd(int n, const double *f, const double complex *left, const double complex *right);
 void ss_interaural_ild(int n, const double *f, const double complex *left, const double complex *right,
 		double ild_db[SS_ILD_OCTAVES]);

@@ -9,4 +9,8 @@
  * Returns 0, or -1 when A is singular to working precision. */
 int ss_cmat_solve(int n, double complex *a, double complex *b);
 
+/** Eigen-decomposition of an n x n Hermitian matrix `a` (row-major, destroyed) by cyclic Jacobi rotations:
+ * a = u diag(lambda) u^H, u unitary (row-major, column j the eigenvector of lambda[j], not sorted). n <= 64. */
+int ss_cmat_eigh(int n, double complex *a, double *lambda, double complex *u);
+
 #endif

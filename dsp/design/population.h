@@ -1,0 +1,43 @@
+/* Soundstage: the listeners a crosstalk canceller must hold on, not just its own model.
+ *
+ * With `ctc.robust = position` the canceller is solved over the design's own head and the same head 1.5 cm to either
+ * side (ctc.h: least squares summed over the members, each member's ear pair matched up to its own gain, so that it is
+ * the ratio between the ears that holds). With `none` it is the design head alone: the least-norm inverse, whose small
+ * drive is itself the robustness to errors nobody modelled. `auto` takes `position` when there are 3 to 8 drivers
+ * and every one fires within 45 degrees of the listener, `none` otherwise. Measured on heads the design did not use
+ * (a +-90 degree sphere and KEMAR): position robustness buys 2-4 dB of separation at +-2 cm on forward-firing arrays
+ * (and costs KEMAR about 2 dB at the nominal position); on side-firing ones it leans on the sphere's head shadow and
+ * loses 4-6 dB on KEMAR; on a 16-driver array it drives every driver to its cap, so that the effort governor engages
+ * at -20 dBFS.
+ * Member 0 is always the design's own plant (the one the ipsilateral normalisation, the delay alignment and the tonal
+ * match use). Design-time, double; not real-time.
+ */
+#ifndef SS_POPULATION_H
+#define SS_POPULATION_H
+
+#include <complex.h>
+#include <stdbool.h>
+
+#include "../acoustics/plant.h"
+#include "../profile.h"
+
+#define SS_POPULATION_MAX 3
+
+struct ss_population {
+	int m;
+	struct ss_plant *plants[SS_POPULATION_MAX];
+	const char *names[SS_POPULATION_MAX];
+	double weight[SS_POPULATION_MAX];    /**< each member's weight in the least squares */
+};
+
+/** Whether `auto` means position robustness for this profile. */
+bool ss_population_wants_position(const struct ss_profile *p);
+
+/** The population for profile `p` (which must outlive it). 0, or -ENOMEM. */
+int ss_population_new(const struct ss_profile *p, struct ss_population *pop);
+void ss_population_free(struct ss_population *pop);
+
+/** Every member's plant at `f` Hz: C[member][ear][driver]. */
+void ss_population_at(const struct ss_population *pop, double f, double complex (*C)[2][SS_MAX_DRIVERS]);
+
+#endif
