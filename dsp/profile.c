@@ -753,7 +753,7 @@ void ss_profile_defaults(struct ss_profile *p)
 	p->sample_rate = 48000.0;
 	p->listener_distance = 2.0;
 	p->upmix.enabled = true;
-	p->upmix.smoothing_ms = 60.0;
+	p->upmix.smoothing_ms = 30.0;
 	p->virtualizer.enabled = true;
 	p->virtualizer.angle_deg = 30.0;
 	/* Separation target: modest at low frequency where inversion is expensive, high in the band where

@@ -1,5 +1,5 @@
 /* The designed filters, judged through the acoustic model (sphere head, free-field drivers, image-source
- * room), and the upmix on stationary noise. Targets from the DSP-core issue. */
+ * room). Targets from the DSP-core issue; the upmix: test_upmix.c. */
 #include <complex.h>
 #include <math.h>
 #include <setjmp.h>
@@ -21,7 +21,6 @@
 #include "design/design.h"
 #include "filterset.h"
 #include "design/predict.h"
-#include "engine/upmix.h"
 #include "profile.h"
 
 /* A reference profile with its defaults resolved (design/defaults.h): the values the design uses. */
@@ -123,23 +122,6 @@ static void beam_soundbar4(void **state)
 	assert_true(pr.beam_di_db >= pr.equal_di_db - 0.5);
 }
 
-/* ---- upmix on stationary noise ---- */
-
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static double gauss(void)
-{
-	double s = 0;
-	for (int i = 0; i < 12; i++) {
-		rng ^= rng << 13;
-		rng ^= rng >> 7;
-		rng ^= rng << 17;
-		s += (double)(rng >> 11) / 9007199254740992.0;
-	}
-	return s - 6.0;
-}
-
-/* Run noise panned with constant-power gains (pan -1 hard left .. +1 hard right) through the upmix; return
- * output powers of L', R', C and the input power, after the statistics have settled. */
 /* Arrival (samples) of a response given on bins 0..N/2 of an N-point grid: the peak of the envelope of its
  * 300 Hz .. 6 kHz analytic signal, refined by a parabola. (The design estimates arrivals differently: the peak
  * of the band-limited real response.) */
@@ -248,55 +230,6 @@ static void delay_alignment(void **state)
 	}
 }
 
-static void upmix_pan(double pan, double *pl, double *pr, double *pc, double *pin)
-{
-	const int B = 128, blocks = 600, skip = 100;
-	struct ss_upmix *u = ss_upmix_new(B, 48000.0, 60.0, true);
-	float l[128], r[128], ol[128], orr[128], oc[128];
-	double th = (pan + 1.0) * M_PI / 4.0, gl = cos(th), gr = sin(th);
-	*pl = *pr = *pc = *pin = 0;
-	for (int b = 0; b < blocks; b++) {
-		for (int i = 0; i < B; i++) {
-			double s = 0.1 * gauss();
-			l[i] = (float)(gl * s);
-			r[i] = (float)(gr * s);
-		}
-		ss_upmix_process(u, l, r, ol, orr, oc);
-		if (b < skip)
-			continue;
-		for (int i = 0; i < B; i++) {
-			*pl += ol[i] * ol[i];
-			*pr += orr[i] * orr[i];
-			*pc += oc[i] * oc[i];
-			/* input power counted at the same (delayed) time span is the same on average */
-			*pin += l[i] * l[i] + r[i] * r[i];
-		}
-	}
-	ss_upmix_free(u);
-}
-
-static void upmix_targets(void **state)
-{
-	double pl, pr, pc, pin;
-	upmix_pan(-1.0, &pl, &pr, &pc, &pin);
-	double leak_c = 10 * log10(pc / (pl + pr + pc));
-	print_message("hard left: C %.1f dB of the output\n", leak_c);
-	assert_true(leak_c <= -20.0);
-	upmix_pan(0.0, &pl, &pr, &pc, &pin);
-	double leak_lr = 10 * log10((pl + pr) / (pl + pr + pc));
-	print_message("centre: L'+R' %.1f dB of the output\n", leak_lr);
-	assert_true(leak_lr <= -20.0);
-	for (double pan = -1.0; pan <= 1.0001; pan += 0.25) {
-		upmix_pan(pan, &pl, &pr, &pc, &pin);
-		double d = 10 * log10((pl + pr + pc) / pin);
-		print_message("pan %+.2f: power %+.2f dB (L' %.1f, R' %.1f, C %.1f dB)\n", pan, d,
-				10 * log10(pl / pin + 1e-30), 10 * log10(pr / pin + 1e-30), 10 * log10(pc / pin + 1e-30));
-		assert_true(fabs(d) <= 0.5);
-	}
-	/* latency: 3 hops = 384 samples = 8 ms at 48 kHz, well under 20 ms */
-	assert_true(ss_upmix_latency(128) * 1000.0 / 48000.0 <= 20.0);
-}
-
 /* The whole latency (block, upmix, the filters' arrival, the limiter's look-ahead) within 20 ms at 44.1 and 48 kHz on
  * every shipped profile. */
 static void latency_budget(void **state)
@@ -327,7 +260,6 @@ int main(void)
 		cmocka_unit_test(virtual_source),
 		cmocka_unit_test(beam_studio5),
 		cmocka_unit_test(beam_soundbar4),
-		cmocka_unit_test(upmix_targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,7 @@
 #ifndef SS_GOVERNOR_H
 #define SS_GOVERNOR_H
 
-#define SS_GOVERNOR_MARGIN 0.97f       /* the programme aims at this fraction of each ceiling (true peaks lie above) */
+#define SS_GOVERNOR_MARGIN 0.96f       /* the programme aims at this fraction of each ceiling (true peaks lie above) */
 #define SS_GOVERNOR_LIMITER_DB 0.4     /* the most the limiter takes from a peak the programme's need left over */
 #define SS_GOVERNOR_QUANTILE 0.995f
 #define SS_GOVERNOR_WINDOW_MS 4000.0

@@ -82,3 +82,29 @@ void ss_programme_clipped(uint64_t seed, float *x, long n, float peak, double dr
 		x[i] = v > peak ? peak : (v < -peak ? -peak : v);
 	}
 }
+
+void ss_programme_notes(uint64_t seed, float *x, long n, double rate, float peak)
+{
+	struct ss_rng r;
+	ss_rng_seed(&r, seed);
+	for (long i = 0; i < n; i++)
+		x[i] = 0.0f;
+	long start = 0;
+	while (start < n) {
+		const long len = (long)((0.15 + 0.35 * ss_rng_uniform(&r)) * rate);
+		const double f0 = 100.0 * pow(8.0, ss_rng_uniform(&r));   /* 100-800 Hz */
+		const double phase = 2.0 * M_PI * ss_rng_uniform(&r);
+		for (long j = 0; j < len && start + j < n; j++) {
+			const double t = j / rate;
+			/* 5 ms attack, exponential decay to -35 dB over the note */
+			const double env = fmin(1.0, t / 0.005) * exp(-4.0 * (double)j / (double)len);
+			double v = 0.0;
+			for (int h = 1; h <= 10 && h * f0 < 0.4 * rate; h++)
+				v += sin(2.0 * M_PI * h * f0 * t + h * phase) / h;
+			x[start + j] += (float)(env * (v + 0.01 * ss_rng_gauss(&r)));
+		}
+		/* the next note starts before this one has died away: notes overlap */
+		start += (long)(len * (0.6 + 0.3 * ss_rng_uniform(&r)));
+	}
+	ss_programme_normalise(x, NULL, n, peak);
+}

@@ -27,4 +27,9 @@ SS_EXPORT void ss_programme_smpte(float *x, long n, double rate, double f_lo, do
 /** A "clipped master": pink noise driven `drive_db` into a hard clip at `peak` (square-topped peaks, flat crest). */
 SS_EXPORT void ss_programme_clipped(uint64_t seed, float *x, long n, float peak, double drive_db);
 
+/** An instrument playing notes: harmonic tones (10 partials falling as 1/h, fundamentals 100-800 Hz), each 150-500 ms
+ * with a 5 ms attack and an exponential decay, the next starting before the last has died away, with a breath of
+ * noise 40 dB down. Music-like: sparse in time and frequency, unlike noise. Peak `peak`. */
+SS_EXPORT void ss_programme_notes(uint64_t seed, float *x, long n, double rate, float peak);
+
 #endif
