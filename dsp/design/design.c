@@ -155,8 +155,8 @@ static int design_levels(struct design *d, const struct level_spec *spec, int co
 	return 0;
 }
 
-/* Delay alignment: each path's arrival where it matters (L' at the left ear, R' at the right ear, C at the head
- * centre) on the level-0 spectra W designed with the bulk delay only; the faster paths are delayed (fractionally)
+/* Delay alignment: each path's arrival where it is heard (L' at the left ear, R' at the right ear, C at both ears) on
+ * the level-0 spectra W designed with the bulk delay only; the faster paths are delayed (fractionally)
  * to meet the slowest. Sets d->delay and fs->arrival / align_us, and applies the alignment to W. */
 static int align_paths(struct design *d, double complex *W)
 {
@@ -167,14 +167,12 @@ static int align_paths(struct design *d, double complex *W)
 		return -ENOMEM;
 	for (int in = 0; in < SS_INPUTS; in++) {
 		for (int k = 0; k < K; k++) {
-			double f = k * d->rate / d->N;
-			double complex a0[SS_MAX_DRIVERS], acc = 0;
+			double complex acc = 0;
 			if (in == SS_IN_CENTRE) {
-				double u0[3];
-				ss_beam_direction(0, 0, u0);
-				ss_beam_steering(d->p, f, u0, a0);
+				/* both ears alike: a frontal source reaches ears at +-100 degrees about 45 us after the head
+				 * centre, so aligning it at the centre left it that late against L' and R' */
 				for (int i = 0; i < n; i++)
-					acc += a0[i] * W_AT(W, d, in, i, k);
+					acc += 0.5 * (d->C[k][0][i] + d->C[k][1][i]) * W_AT(W, d, in, i, k);
 			} else {
 				for (int i = 0; i < n; i++)
 					acc += d->C[k][in == SS_IN_LEFT ? 0 : 1][i] * W_AT(W, d, in, i, k);
