@@ -21,11 +21,13 @@ void ss_filterset_sizes(double rate, int taps48, int block48, int *block, int *t
 		e = -2;
 	double scale = ldexp(1.0, e);
 	*hop = (int)(128 * scale);
-	if (*hop < 32)
-		*hop = 32;
+	if (*hop < 16)
+		*hop = 16;
 	*block = (int)(block48 * scale);
-	if (*block < *hop)
-		*block = *hop;
+	if (*block < 16)
+		*block = 16;
+	if (*hop > *block)
+		*hop = *block;
 	*taps = (int)(taps48 * scale);
 	if (*taps < 4 * *block)
 		*taps = 4 * *block;

@@ -712,7 +712,7 @@ static int parse_room(struct parser *ps, struct spa_json *it, const struct membe
 
 static int parse_design(struct parser *ps, struct spa_json *it, const struct member *pm)
 {
-	static const char *const known[] = { "taps", "block", NULL };
+	static const char *const known[] = { "taps", "block", "latency", NULL };
 	struct spa_json sub;
 	struct member m;
 	unsigned seen = 0;
@@ -733,17 +733,34 @@ static int parse_design(struct parser *ps, struct spa_json *it, const struct mem
 			if ((double)ti != t || (ti & (ti - 1)) != 0)
 				return fail_at(ps, m.val, "design.taps", "expected a power of two in 512..16384, got %g", t);
 			ps->p->design.taps = ti;
-		} else {
-			if ((r = read_number(ps, "design.block", m.val, m.vlen, 128, 1024, "samples", &t)) < 0)
+		} else if (idx == 1) {
+			if ((r = read_number(ps, "design.block", m.val, m.vlen, 64, 1024, "samples", &t)) < 0)
 				return r;
 			int bi = (int)t;
 			if ((double)bi != t || (bi & (bi - 1)) != 0)
-				return fail_at(ps, m.val, "design.block", "expected a power of two in 128..1024 samples (at "
+				return fail_at(ps, m.val, "design.block", "expected a power of two in 64..1024 samples (at "
 						"48 kHz), got %g", t);
 			ps->p->design.block = bi;
+		} else {
+			char s[16];
+			if ((r = read_string(ps, "design.latency", m.val, m.vlen, s, sizeof(s))) < 0)
+				return r;
+			if (strcmp(s, "low") == 0)
+				ps->p->design.low_latency = true;
+			else if (strcmp(s, "normal") == 0)
+				ps->p->design.low_latency = false;
+			else
+				return fail_at(ps, m.val, "design.latency", "expected \"normal\" or \"low\", got \"%s\"", s);
 		}
 	}
 	return r;
+}
+
+int ss_profile_block(const struct ss_profile *p)
+{
+	if (p->design.block > 0)
+		return p->design.block;
+	return p->design.low_latency ? 64 : 256;
 }
 
 void ss_profile_defaults(struct ss_profile *p)
@@ -779,7 +796,7 @@ void ss_profile_defaults(struct ss_profile *p)
 	p->room.rt60 = 0.4;
 	p->room.device_wall_distance = 0.3;
 	p->design.taps = 2048;
-	p->design.block = 256;
+	p->design.block = 0;            /* from design.latency */
 }
 
 int ss_profile_parse(struct ss_profile *p, const char *filename, const char *text, size_t len,

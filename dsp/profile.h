@@ -125,7 +125,10 @@ struct ss_profile {
 
 	struct {
 		int taps;               /**< FIR length at 48 kHz (scaled with the rate) */
-		int block;              /**< engine block at 48 kHz: its latency against CPU (default 256) */
+		int block;              /**< engine block at 48 kHz: its latency against CPU; 0: from `latency` (256 normal,
+		                             64 low) */
+		bool low_latency;       /**< `latency = low`: within 10 ms in all (block 64, upmix hop 64, 1.5 ms of room
+		                             for the inverse filters' pre-ringing instead of 3.5), at some CPU and separation */
 	} design;
 
 	/* source positions of the keys that geometric validation may blame */
@@ -136,6 +139,9 @@ struct ss_profile {
 	struct ss_srcpos src_driver_channel[SS_MAX_DRIVERS];
 	struct ss_srcpos src_beam_band;
 };
+
+/** The engine block at 48 kHz the profile asks for: design.block, or what design.latency implies. */
+SS_EXPORT int ss_profile_block(const struct ss_profile *p);
 
 /** Fill a profile with every default; the caller then sets drivers and listener distance. */
 SS_EXPORT void ss_profile_defaults(struct ss_profile *p);

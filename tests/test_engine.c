@@ -132,9 +132,24 @@ static void run_engine(struct ss_engine *e, const float *l, const float *r, floa
  * from 32 to 8192; at 44.1 kHz too. Also: zero allocations while processing. */
 static void quantum_independence(void **state)
 {
-	const double rates[] = { 48000.0, 44100.0 };
-	for (int ri = 0; ri < 2; ri++) {
-		struct ss_filterset *fs = design_profile("studio-5", rates[ri]);
+	const double rates[] = { 48000.0, 44100.0, 48000.0 };
+	for (int ri = 0; ri < 3; ri++) {
+		/* the third: design.latency = low (block 64, upmix hop 64) */
+		struct ss_filterset *fs;
+		if (ri < 2) {
+			fs = design_profile("studio-5", rates[ri]);
+		} else {
+			char path[512];
+			struct ss_profile p;
+			struct ss_error err;
+			snprintf(path, sizeof(path), "%s/studio-5.conf", PROFILE_DIR);
+			if (ss_profile_load(&p, path, &err) < 0)
+				fail_msg("%s", err.msg);
+			p.design.low_latency = true;
+			if (ss_design(&p, rates[ri], NULL, &fs, &err) < 0)
+				fail_msg("%s", err.msg);
+			assert_int_equal(fs->block, 64);
+		}
 		const int n = fs->n_drivers, len = 48000;
 		float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
 		for (int i = 0; i < len; i++) {
@@ -156,8 +171,8 @@ static void quantum_independence(void **state)
 			maxd = fmax(maxd, fabs(a[i] - b[i]));
 			peak = fmax(peak, fabs(a[i]));
 		}
-		print_message("%.0f Hz: max difference %.3g (peak %.3f) between quantum 1024 and mixed quanta\n",
-				rates[ri], maxd, peak);
+		print_message("%.0f Hz, block %d: max difference %.3g (peak %.3f) between quantum 1024 and mixed quanta\n",
+				rates[ri], fs->block, maxd, peak);
 		assert_true(peak > 0.01);
 		assert_true(maxd <= 1e-5);
 		ss_engine_free(e1);

@@ -88,7 +88,7 @@ static void broken_profiles(void **state)
 		{ "bad directivity word", "listener = { distance = 2 }\ndrivers = [ { name = a channel = AUX0 position = [ 0 0 0 ] axis = [ -1 0 0 ] band = [ 100 2000 ] directivity = horn } ]\n",
 			"drivers[0].directivity: expected \"point\" or \"piston\", got \"horn\"", 2, 112 },
 		{ "engine block not a power of two", "listener = { distance = 2 }\ndesign = { block = 200 }\n",
-			"design.block: expected a power of two in 128..1024 samples (at 48 kHz), got 200", 2, 20 },
+			"design.block: expected a power of two in 64..1024 samples (at 48 kHz), got 200", 2, 20 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ss_profile p;

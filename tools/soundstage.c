@@ -335,7 +335,8 @@ static int cmd_profile(int argc, char **argv)
 	json_num(f, p.room.rt60);
 	fprintf(f, ", \"wall-distance\": ");
 	json_num(f, p.room.device_wall_distance);
-	fprintf(f, " },\n  \"design\": { \"taps\": %d, \"block\": %d },\n", p.design.taps, p.design.block);
+	fprintf(f, " },\n  \"design\": { \"taps\": %d, \"block\": %d, \"latency\": \"%s\" },\n", p.design.taps,
+			ss_profile_block(&p), p.design.low_latency ? "low" : "normal");
 	const int latency = ss_filterset_latency(fs);
 	fprintf(f, "  \"engine\": { \"rate\": %g, \"block\": %d, \"taps\": %d, \"latency\": %d, "
 			"\"latency-ms\": %.3f, \"effort-levels-db\": ", fs->rate, fs->block, fs->taps, latency,

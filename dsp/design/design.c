@@ -22,6 +22,7 @@
 
 /* The inverse filters' room for pre-ringing, before the reference arrival. */
 #define SS_MODEL_DELAY_MS 3.5
+#define SS_MODEL_DELAY_LOW_MS 1.5   /* design.latency = low */
 
 /* The governor's last processed level drives each driver at most this much (dB) relative to the plain feed's unity
  * once trimmed, where any solution can (ctc.h): a little below the plain feed, which it replaces near full scale. */
@@ -399,7 +400,7 @@ int ss_design(const struct ss_profile *profile, double rate, const struct ss_des
 	fs->profile = *p;
 	fs->rate = rate;
 	fs->n_drivers = d.n = p->n_drivers;
-	ss_filterset_sizes(rate, p->design.taps, p->design.block, &fs->block, &fs->taps, &fs->upmix_hop);
+	ss_filterset_sizes(rate, p->design.taps, ss_profile_block(p), &fs->block, &fs->taps, &fs->upmix_hop);
 	fs->upmix_enabled = p->upmix.enabled;
 	fs->upmix_smoothing_ms = p->upmix.smoothing_ms;
 	fs->virtualizer_enabled = p->virtualizer.enabled && !d.opt->ctc_only;
@@ -421,7 +422,8 @@ int ss_design(const struct ss_profile *profile, double rate, const struct ss_des
 			if (extra > lead)
 				lead = extra;
 		}
-		fs->model_delay = (int)ceil(lead) + (int)lround(fmin(SS_MODEL_DELAY_MS * 1e-3 * rate, d.L / 4.0));
+		const double room_ms = p->design.low_latency ? SS_MODEL_DELAY_LOW_MS : SS_MODEL_DELAY_MS;
+		fs->model_delay = (int)ceil(lead) + (int)lround(fmin(room_ms * 1e-3 * rate, d.L / 4.0));
 		for (int in = 0; in < SS_INPUTS; in++)
 			d.delay[in] = fs->model_delay;
 	}
