@@ -7,9 +7,6 @@
 
 #include "fft.h"
 
-/* Below this per-bin power (relative to full scale, x frame^2 for the unnormalised transform) there is nothing to
- * separate; the floor also keeps the products below well inside float's normal range (flush-to-zero). */
-#define SS_UPMIX_FLOOR 1e-14f
 /* How much harder the estimate works against content present on both sides but uncorrelated (ambience, or a left
  * and a right source together) than a plain least-squares estimate would (1): see upmix.h */
 #define SS_UPMIX_BOTH_SIDES 16.0f
@@ -18,7 +15,6 @@ struct ss_upmix {
 	int hop, frame, bins;
 	bool enabled;
 	float alpha;
-	float floor;
 	struct ss_fft *fft;
 	float *win;            /* analysis window; synthesis uses win * syn_scale */
 	float syn_scale;
@@ -85,7 +81,6 @@ struct ss_upmix *ss_upmix_new(int block, double rate, double smoothing_ms, bool 
 	u->bins = u->frame / 2 + 1;
 	u->enabled = enabled;
 	u->alpha = (float)exp(-(double)block / (smoothing_ms * 1e-3 * rate));
-	u->floor = SS_UPMIX_FLOOR * (float)u->frame * (float)u->frame;
 	u->fft = ss_fft_new(u->frame);
 	float **frame_bufs[] = { &u->win, &u->fl, &u->fr, &u->ola[0], &u->ola[1], &u->ola[2], &u->tmp };
 	float **bin_bufs[] = { &u->lre, &u->lim, &u->rre, &u->rim, &u->pll, &u->prr, &u->plr_re,
@@ -103,36 +98,40 @@ struct ss_upmix *ss_upmix_new(int block, double rate, double smoothing_ms, bool 
 	return u;
 }
 
-/* The decomposition of bin k from its covariance: powers pll, prr and the real part of <L conj R> (see upmix.h). */
-static void decompose_bin(struct ss_upmix *u, int k, float pll, float prr, float plr)
+/* The decomposition of every bin from its statistics: powers pll, prr and the real part of <L conj R> (see upmix.h).
+ * Branch-free, so that the compiler vectorises it; the upmix disabled gets gl = gr = 0, the identity. */
+static void decompose(struct ss_upmix *u)
 {
-	const float total = pll + prr;
-	identity_bin(u, k);
-	if (!u->enabled || !(total > u->floor))
-		return;
-	float pc = plr < 0.0f ? 0.0f : plr;
-	const float mn = pll < prr ? pll : prr;
-	if (pc > mn)
-		pc = mn;
-	const float eps = 1e-4f * total;
-	const float pl = pll - pc + eps, pr = prr - pc + eps;
-	const float det = pc * (pl + pr) + SS_UPMIX_BOTH_SIDES * pl * pr;
-	const float gl = pc * pr / det, gr = pc * pl / det;
-	/* output powers from the statistics, P(aL + bR) = a^2 Pll + b^2 Prr + 2ab Re Plr */
-	float a = 1.0f - gl, b = -gr;
-	const float p_l = a * a * pll + b * b * prr + 2.0f * a * b * plr;
-	a = -gl;
-	b = 1.0f - gr;
-	const float p_r = a * a * pll + b * b * prr + 2.0f * a * b * plr;
-	const float p_c = 2.0f * (gl * gl * pll + gr * gr * prr + 2.0f * gl * gr * plr);
-	const float out = p_l + p_r + p_c;
-	const float g = out > 1e-3f * total ? sqrtf(total / out) : 1.0f;
-	u->m[0][0][k] = g * (1.0f - gl);
-	u->m[0][1][k] = g * (-gr);
-	u->m[1][0][k] = g * (-gl);
-	u->m[1][1][k] = g * (1.0f - gr);
-	u->m[2][0][k] = g * (float)M_SQRT2 * gl;
-	u->m[2][1][k] = g * (float)M_SQRT2 * gr;
+	const float on = u->enabled ? 1.0f : 0.0f;
+	const float *restrict pll = u->pll, *restrict prr = u->prr, *restrict plr = u->plr_re;
+	float *restrict m00 = u->m[0][0], *restrict m01 = u->m[0][1], *restrict m10 = u->m[1][0];
+	float *restrict m11 = u->m[1][1], *restrict m20 = u->m[2][0], *restrict m21 = u->m[2][1];
+	const int K = u->bins;
+	for (int k = 0; k < K; k++) {
+		const float a = pll[k], d = prr[k], x = plr[k], total = a + d;
+		const float mn = a < d ? a : d, xp = x > 0.0f ? x : 0.0f;
+		const float pc = xp < mn ? xp : mn;
+		/* the floor keeps det inside float's normal range (flush-to-zero would make it 0 and the gains NaN); an
+		 * empty bin gets gl = gr = 0, the identity */
+		const float eps = 1e-4f * total + 1e-15f;
+		const float pl = a - pc + eps, pr = d - pc + eps;
+		const float inv = on / (pc * (pl + pr) + SS_UPMIX_BOTH_SIDES * pl * pr);
+		const float gl = pc * pr * inv, gr = pc * pl * inv;
+		/* output powers from the statistics, P(aL + bR) = a^2 Pll + b^2 Prr + 2ab Re Plr */
+		const float la = 1.0f - gl, rb = 1.0f - gr;
+		const float p_l = la * la * a + gr * gr * d - 2.0f * la * gr * x;
+		const float p_r = gl * gl * a + rb * rb * d - 2.0f * gl * rb * x;
+		const float p_c = 2.0f * (gl * gl * a + gr * gr * d + 2.0f * gl * gr * x);
+		/* the bin's power restored (an empty bin: 1), at most +30 dB */
+		const float g2 = (total + 1e-30f) / (p_l + p_r + p_c + 1e-30f);
+		const float g = sqrtf(g2 < 1000.0f ? g2 : 1000.0f);
+		m00[k] = g * la;
+		m01[k] = -g * gr;
+		m10[k] = -g * gl;
+		m11[k] = g * rb;
+		m20[k] = g * (float)M_SQRT2 * gl;
+		m21[k] = g * (float)M_SQRT2 * gr;
+	}
 }
 
 void ss_upmix_dry(const struct ss_upmix *u, const float **l, const float **r)
@@ -165,10 +164,12 @@ static void synthesise(struct ss_upmix *u, const struct ss_upmix *key, float *ou
 	for (int ch = 0; ch < 3; ch++) {
 		float *ore, *oim; /* the inverse FFT's own input: no copy */
 		ss_fft_inverse_input(u->fft, &ore, &oim);
-		const float *ga = key->m[ch][0], *gb = key->m[ch][1];
+		const float *restrict ga = key->m[ch][0], *restrict gb = key->m[ch][1];
+		const float *restrict lre = u->lre, *restrict lim = u->lim, *restrict rre = u->rre, *restrict rim = u->rim;
+		float *restrict xr = ore, *restrict xi = oim;
 		for (int k = 0; k < u->bins; k++) {
-			ore[k] = ga[k] * u->lre[k] + gb[k] * u->rre[k];
-			oim[k] = ga[k] * u->lim[k] + gb[k] * u->rim[k];
+			xr[k] = ga[k] * lre[k] + gb[k] * rre[k];
+			xi[k] = ga[k] * lim[k] + gb[k] * rim[k];
 		}
 		const float *y = ss_fft_inverse_run(u->fft);
 		for (int i = 0; i < F; i++)
@@ -186,15 +187,14 @@ void ss_upmix_process(struct ss_upmix *u, const float *l, const float *r, float 
 {
 	analyse(u, l, r);
 	const float al = u->alpha, bl = 1.0f - al;
-	const int K = u->bins;
-	for (int k = 0; k < K; k++) {
-		const float lr = u->lre[k], li = u->lim[k], rr = u->rre[k], ri = u->rim[k];
-		u->pll[k] = al * u->pll[k] + bl * (lr * lr + li * li);
-		u->prr[k] = al * u->prr[k] + bl * (rr * rr + ri * ri);
-		u->plr_re[k] = al * u->plr_re[k] + bl * (lr * rr + li * ri);   /* Re L conj(R) */
+	const float *restrict lre = u->lre, *restrict lim = u->lim, *restrict rre = u->rre, *restrict rim = u->rim;
+	float *restrict pll = u->pll, *restrict prr = u->prr, *restrict plr = u->plr_re;
+	for (int k = 0; k < u->bins; k++) {
+		pll[k] = al * pll[k] + bl * (lre[k] * lre[k] + lim[k] * lim[k]);
+		prr[k] = al * prr[k] + bl * (rre[k] * rre[k] + rim[k] * rim[k]);
+		plr[k] = al * plr[k] + bl * (lre[k] * rre[k] + lim[k] * rim[k]);   /* Re L conj(R) */
 	}
-	for (int k = 0; k < K; k++)
-		decompose_bin(u, k, u->pll[k], u->prr[k], u->plr_re[k]);
+	decompose(u);
 	synthesise(u, u, out_l, out_r, out_c);
 }
 
