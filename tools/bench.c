@@ -81,19 +81,28 @@ static float noise(void)
 	return (float)((double)(rng >> 11) / 9007199254740992.0 - 0.5) * 0.5f;
 }
 
-static struct ss_filterset *design(const char *name)
+static struct ss_filterset *design_latency(const char *name, bool low_latency)
 {
 	char path[1024];
 	struct ss_profile p;
 	struct ss_error err;
 	struct ss_filterset *fs = NULL;
 	snprintf(path, sizeof(path), "%s/%s.conf", profile_dir, name);
-	if (ss_profile_load(&p, path, &err) < 0 || ss_profile_validate(&p, &err) < 0 ||
-			ss_design(&p, RATE, NULL, &fs, &err) < 0) {
+	int r = ss_profile_load(&p, path, &err);
+	if (r == 0) {
+		p.design.low_latency = low_latency;
+		r = ss_profile_validate(&p, &err);
+	}
+	if (r < 0 || ss_design(&p, RATE, NULL, &fs, &err) < 0) {
 		fprintf(stderr, "bench: %s\n", err.msg);
 		exit(1);
 	}
 	return fs;
+}
+
+static struct ss_filterset *design(const char *name)
+{
+	return design_latency(name, false);
 }
 
 /* Heap bytes in use (malloc'd and mmap'd chunks; FFTW allocates through malloc too), in KiB. */
@@ -501,7 +510,7 @@ static double brutefir_once(const struct matrix *m, int quantum, long frames, co
 		;
 	getrusage(RUSAGE_CHILDREN, &after);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		snprintf(why, why_size, "brutefir exited with status %d (config %s)", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+		snprintf(why, why_size, "brutefir exited with status %d (config %.200s)", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
 				conf);
 		return -1;
 	}
@@ -661,6 +670,15 @@ int main(int argc, char **argv)
 			studio_full = loud.cpu_pct;
 		printf("%-11s latency %d samples (%.1f ms); memory: engine %ld KiB + its filter set %ld KiB (heap held)\n",
 				profiles[p], ss_filterset_latency(fs), 1000.0 * ss_filterset_latency(fs) / RATE, mem, fs_mem);
+		ss_filterset_free(fs);
+	}
+	{
+		/* design.latency = low: what 8 ms instead of 18 costs */
+		struct ss_filterset *fs = design_latency("studio-5", true);
+		struct run q64 = pipeline(fs, 64, 0.1f, NULL), q256 = pipeline(fs, 256, 0.1f, NULL);
+		printf("%-11s design.latency = low (block %d, %d samples, %.1f ms): quantum 64 %.3f %%, quantum 256 %.3f %% "
+				"of a core\n", "studio-5", fs->block, ss_filterset_latency(fs),
+				1000.0 * ss_filterset_latency(fs) / RATE, q64.cpu_pct, q256.cpu_pct);
 		ss_filterset_free(fs);
 	}
 	struct run ctl = control((long)(seconds * RATE) / 256);

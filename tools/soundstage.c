@@ -447,7 +447,8 @@ static void print_heads(const struct ss_profile *p, const struct head_figures *h
 }
 
 static void print_json(const struct ss_profile *p, const struct ss_filterset *fs, const struct ss_prediction *pr,
-		const struct ss_prediction *ctc, const struct ss_loudness_report *ld, const struct ss_prediction *full)
+		const struct ss_prediction *ctc, const struct ss_loudness_report *ld, const struct ss_prediction *full,
+		const struct ss_prediction *ctc_full)
 {
 	printf("{\n  \"profile\": ");
 	json_str(stdout, p->path);
@@ -471,6 +472,15 @@ static void print_json(const struct ss_profile *p, const struct ss_filterset *fs
 	json_num(stdout, ld->separation_quiet_db);
 	printf(", \"itd-full-us\": ");
 	json_num(stdout, full->itd_us);
+	printf(", \"itd-error-full-us\": ");
+	json_num(stdout, full->itd_us - full->itd_real_us);
+	printf(", \"ctc-1-4k-full-db\": ");
+	json_num(stdout, ctc_full->separation_db[1][2]);
+	printf(", \"ctc-200-1k-full-db\": ");
+	json_num(stdout, ctc_full->separation_db[0][2]);
+	printf(", \"effort-mean\": ");
+	json_num(stdout, ld->effort_mean);
+	printf(", \"levels\": %d", fs->n_levels);
 	printf(" },\n  \"separation\": [\n");
 	for (int b = 0; b < SS_SEP_BANDS; b++) {
 		printf("    { \"band\": ");
@@ -638,7 +648,7 @@ static int cmd_design(int argc, char **argv)
 	if (nh < 0) {
 		fprintf(stderr, "soundstage design: out of memory\n");
 	} else if (json) {
-		print_json(&fs->profile, fs, &pr, &prc, &ld, &full);
+		print_json(&fs->profile, fs, &pr, &prc, &ld, &full, &prc_full);
 		print_heads_json(heads, nh, &wide);
 		printf("\n}\n");
 	} else {
