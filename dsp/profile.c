@@ -2,11 +2,14 @@
 #include "profile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <spa/utils/json.h>
 
@@ -139,10 +142,17 @@ static int tok_number(const char *v, int len, double *out)
 		return -EINVAL;
 	memcpy(buf, v, (size_t)len);
 	buf[len] = '\0';
+	/* decimal only: strtod would also take 0x2, inf and nan */
+	for (int i = 0; i < len; i++)
+		if (!((buf[i] >= '0' && buf[i] <= '9') || buf[i] == '.' || buf[i] == '-' || buf[i] == '+' ||
+				buf[i] == 'e' || buf[i] == 'E'))
+			return -EINVAL;
 	errno = 0;
 	*out = strtod(buf, &end);
-	if (end == buf || *end != '\0' || errno != 0 || !isfinite(*out))
+	if (end == buf || *end != '\0')
 		return -EINVAL;
+	if (errno == ERANGE || !isfinite(*out))
+		return -ERANGE;
 	return 0;
 }
 
@@ -152,8 +162,13 @@ static int read_number(struct parser *ps, const char *key, const char *v, int le
 		const char *unit, double *out)
 {
 	double d;
-	if (tok_number(v, len, &d) < 0)
+	int r = tok_number(v, len, &d);
+	if (r == -ERANGE)
+		return fail_at(ps, v, key, "expected a number in %g..%g %s, got %.*s (out of range for a number)", lo,
+				hi, unit, len < 32 ? len : 32, v);
+	if (r < 0)
 		return fail_at(ps, v, key, "expected a number in %g..%g %s, got %s", lo, hi, unit,
+				spa_json_is_float(v, len) ? "a number written as this parser does not read (decimal only)" :
 				tok_kind(v, len));
 	if (d < lo || d > hi)
 		return fail_at(ps, v, key, "expected a number in %g..%g %s, got %g", lo, hi, unit, d);
@@ -815,6 +830,14 @@ int ss_profile_parse(struct ss_profile *p, const char *filename, const char *tex
 	snprintf(p->path, sizeof(p->path), "%s", ps.file);
 	if (err)
 		memset(err, 0, sizeof(*err));
+	/* a UTF-8 byte-order mark (some Windows editors write one) is not part of the profile */
+	if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
+			(unsigned char)text[2] == 0xBF) {
+		text += 3;
+		len -= 3;
+		ps.text = text;
+		ps.len = len;
+	}
 
 	r = spa_json_begin_object_relax(&it, text, len);
 	if (r < 0) {
@@ -834,7 +857,7 @@ int ss_profile_parse(struct ss_profile *p, const char *filename, const char *tex
 			r = read_string(&ps, "description", m.val, m.vlen, p->description, sizeof(p->description));
 			break;
 		case K_RATE:
-			r = read_number(&ps, "sample-rate", m.val, m.vlen, 8000, 384000, "Hz", &p->sample_rate);
+			r = read_number(&ps, "sample-rate", m.val, m.vlen, 32000, 384000, "Hz", &p->sample_rate);
 			break;
 		case K_LISTENER: r = parse_listener(&ps, &it, &m); break;
 		case K_DRIVERS: r = parse_drivers(&ps, &it, &m); break;
@@ -858,42 +881,67 @@ int ss_profile_parse(struct ss_profile *p, const char *filename, const char *tex
 	return ss_profile_validate(p, err);
 }
 
+/* A file-level failure (no line): the profile gets its defaults and the path, `err` the message. */
+static int load_failure(struct ss_profile *p, const char *path, struct ss_error *err, int res, const char *fmt, ...)
+{
+	struct ss_error tmp;
+	va_list ap;
+	char what[512];
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	ss_profile_defaults(p);
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	fail_pos(p, err ? err : &tmp, (struct ss_srcpos){ 0, 0 }, "", "%s", what);
+	return res;
+}
+
 int ss_profile_load(struct ss_profile *p, const char *path, struct ss_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-	int r;
-	if (f == NULL) {
+	/* O_NONBLOCK: a FIFO (or a device) at the path must not hang the caller in open(); only a regular file is read */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0) {
 		int e = errno;
-		struct ss_error tmp;
-		ss_profile_defaults(p);
-		snprintf(p->path, sizeof(p->path), "%s", path);
-		fail_pos(p, err ? err : &tmp, (struct ss_srcpos){ 0, 0 }, "", "cannot open: %s", strerror(e));
-		return -e;
+		return load_failure(p, path, err, -e, "cannot open: %s", strerror(e));
 	}
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 || n > (1 << 20)) {
-		fclose(f);
-		ss_profile_defaults(p);
-		snprintf(p->path, sizeof(p->path), "%s", path);
-		return fail_pos(p, err, (struct ss_srcpos){ 0, 0 }, "", "cannot read (not a regular file, or larger "
-				"than 1 MiB)");
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return load_failure(p, path, err, -e, "cannot stat: %s", strerror(e));
 	}
-	buf = malloc((size_t)n + 1);
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return load_failure(p, path, err, -EINVAL, "not a regular file (a %s); expected a profile file",
+				S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ?
+				"socket" : "device");
+	}
+	if (st.st_size > (1 << 20)) {
+		close(fd);
+		return load_failure(p, path, err, -EFBIG, "%lld bytes; expected a profile of at most 1 MiB",
+				(long long)st.st_size);
+	}
+	size_t n = (size_t)st.st_size, got = 0;
+	char *buf = malloc(n + 1);
 	if (buf == NULL) {
-		fclose(f);
-		return -ENOMEM;
+		close(fd);
+		return load_failure(p, path, err, -ENOMEM, "out of memory reading %zu bytes", n);
 	}
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		ss_profile_defaults(p);
-		snprintf(p->path, sizeof(p->path), "%s", path);
-		return fail_pos(p, err, (struct ss_srcpos){ 0, 0 }, "", "read error");
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int e = r < 0 ? errno : EIO;
+			free(buf);
+			close(fd);
+			return load_failure(p, path, err, -e, "read error: %s", r < 0 ? strerror(e) : "file shrank");
+		}
+		got += (size_t)r;
 	}
+	close(fd);
 	buf[n] = '\0';
-	fclose(f);
-	r = ss_profile_parse(p, path, buf, (size_t)n, err);
+	int r = ss_profile_parse(p, path, buf, n, err);
 	free(buf);
 	return r;
 }
@@ -938,6 +986,13 @@ int ss_profile_validate(const struct ss_profile *p, struct ss_error *err)
 						"between driver centres", d->name, 1000.0 * dist3(d->position, e->position),
 						e->name);
 			}
+		}
+		if (d->band[0] >= 0.45 * p->sample_rate) {
+			snprintf(key, sizeof(key), "drivers[%d].band", i);
+			return fail_pos(p, err, p->src_driver_band[i], key,
+					"the band starts at %g Hz, at or above what sample-rate = %g Hz can carry (%g Hz); "
+					"expected a band below that, or a higher sample-rate", d->band[0], p->sample_rate,
+					0.45 * p->sample_rate);
 		}
 		if (dist3(d->position, head) < 0.25 || d->position[0] <= -p->listener_distance + 0.15) {
 			return fail_pos(p, err, p->src_listener_distance, "listener.distance",

@@ -1,11 +1,16 @@
 /* Profile parser: the reference profiles load; broken ones give FILE:LINE:COL: key: expected ... */
+#define _DEFAULT_SOURCE   /* mkdtemp */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "profile.h"
 
@@ -89,6 +94,18 @@ static void broken_profiles(void **state)
 			"drivers[0].directivity: expected \"point\" or \"piston\", got \"horn\"", 2, 112 },
 		{ "engine block not a power of two", "listener = { distance = 2 }\ndesign = { block = 200 }\n",
 			"design.block: expected a power of two in 64..1024 samples (at 48 kHz), got 200", 2, 20 },
+		{ "a number too large for a double", "listener = { distance = 1e999 }\n",
+			"listener.distance: expected a number in 0.3..20 m, got 1e999 (out of range for a number)", 1, 25 },
+		{ "hexadecimal", "listener = { distance = 0x2 }\n",
+			"listener.distance: expected a number in 0.3..20 m, got a", 1, 25 },
+		{ "sample rate too low for speakers", "sample-rate = 8000\nlistener = { distance = 2 }\n",
+			"sample-rate: expected a number in 32000..384000 Hz, got 8000", 1, 15 },
+		{ "a band the sample rate cannot carry", "sample-rate = 32000\nlistener = { distance = 2 }\ndrivers = [ { name = a channel = AUX0 position = [ 0 0 0 ] axis = [ -1 0 0 ] band = [ 15000 20000 ] } ]\n",
+			"drivers[0].band: the band starts at 15000 Hz, at or above what sample-rate = 32000 Hz can carry", 3, 85 },
+		{ "robustness word", "listener = { distance = 2 }\nctc = { robust = always }\n",
+			"ctc.robust: expected \"auto\", \"none\" or \"position\", got \"always\"", 2, 18 },
+		{ "latency word", "listener = { distance = 2 }\ndesign = { latency = fast }\n",
+			"design.latency: expected \"normal\" or \"low\", got \"fast\"", 2, 22 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ss_profile p;
@@ -117,6 +134,44 @@ static void missing_file(void **state)
 	assert_non_null(strstr(err.msg, "cannot open"));
 }
 
+/* A FIFO, a directory or a device at the profile path is refused at once (a FIFO used to hang the parser in
+ * open() until someone wrote to it), with the path in the message. */
+static void not_a_regular_file(void **state)
+{
+	char dir[] = "/tmp/soundstage-profile-XXXXXX", fifo[600];
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo.conf", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	const char *paths[] = { fifo, dir, "/dev/zero" };
+	const char *expect[] = { "not a regular file (a FIFO)", "not a regular file (a directory)",
+		"not a regular file (a device)" };
+	for (int i = 0; i < 3; i++) {
+		struct ss_profile p;
+		struct ss_error err;
+		/* a FIFO with no writer would block a blocking open() forever: the test would hang, not fail */
+		assert_true(ss_profile_load(&p, paths[i], &err) < 0);
+		print_message("%s\n", err.msg);
+		assert_non_null(strstr(err.msg, paths[i]));
+		assert_non_null(strstr(err.msg, expect[i]));
+	}
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* A UTF-8 byte-order mark before the first key is skipped: the profile loads, and positions count from after it. */
+static void byte_order_mark(void **state)
+{
+	struct ss_profile p;
+	struct ss_error err;
+	const char text[] = "\xEF\xBB\xBFlistener = { distance = 2.5 }\ndrivers = [ { name = a channel = AUX0 "
+		"position = [ 0 0 0 ] axis = [ -1 0 0 ] band = [ 100 20000 ] } ]\nbeam = { enabled = false }\n";
+	assert_int_equal(ss_profile_parse(&p, "bom.conf", text, strlen(text), &err), 0);
+	assert_true(p.listener_distance == 2.5);
+	const char bad[] = "\xEF\xBB\xBFlistener = { distanse = 2.5 }\n";
+	assert_true(ss_profile_parse(&p, "bom.conf", bad, strlen(bad), &err) < 0);
+	assert_non_null(strstr(err.msg, "bom.conf:1:14: listener.distanse"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +179,8 @@ int main(void)
 		cmocka_unit_test(defaults_filled),
 		cmocka_unit_test(broken_profiles),
 		cmocka_unit_test(missing_file),
+		cmocka_unit_test(not_a_regular_file),
+		cmocka_unit_test(byte_order_mark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
