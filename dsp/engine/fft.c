@@ -1,8 +1,11 @@
 /* Soundstage: FFTW3f-backed real FFT. */
 #include "fft.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fftw3.h>
 
@@ -63,6 +66,35 @@ struct ss_fft *ss_fft_new(int n)
 fail:
 	ss_fft_free(f);
 	return NULL;
+}
+
+int ss_fft_wisdom_load(const char *path)
+{
+	ss_fftw_lock();
+	int ok = fftwf_import_wisdom_from_filename(path);
+	ss_fftw_unlock();
+	return ok ? 0 : -ENOENT;
+}
+
+int ss_fft_wisdom_save(const char *path)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	ss_fftw_lock();
+	int ok = fftwf_export_wisdom_to_filename(tmp);
+	ss_fftw_unlock();
+	if (!ok) {
+		unlink(tmp);
+		return -EIO;
+	}
+	/* whole or not at all: another process may be reading it */
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return -e;
+	}
+	return 0;
 }
 
 void ss_fft_free(struct ss_fft *f)

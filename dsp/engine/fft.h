@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "../util/export.h"
+
 struct ss_fft;
 
 /** Plan a real FFT of even size n. NULL on failure. */
@@ -30,6 +32,12 @@ const float *ss_fft_inverse_run(struct ss_fft *f);
 float *ss_fft_spectrum(struct ss_fft *f);
 void ss_fft_forward_to_spectrum(struct ss_fft *f, const float *in);
 const float *ss_fft_inverse_from_spectrum(struct ss_fft *f);
+
+/** FFTW's single-precision wisdom (what FFTW_MEASURE learnt, so that the next process plans the same sizes at
+ * once): load from / save to `path` (saved through a temporary file and a rename). 0 or a negative errno. Not
+ * real-time safe. */
+SS_EXPORT int ss_fft_wisdom_load(const char *path);
+SS_EXPORT int ss_fft_wisdom_save(const char *path);
 
 /** Aligned, zeroed float buffer of `n` floats (rounded up to a multiple of 16); free with ss_fft_free_buf. */
 float *ss_fft_alloc(size_t n);
