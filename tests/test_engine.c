@@ -281,6 +281,88 @@ static void silence_after_programme(void **state)
 	}
 }
 
+/* Play A (loud: the effort governor and the limiter at work), then 1.5 s of silence, then B (quiet): the engine's
+ * output for B equals a fresh engine's for B alone, from B's first sample, at any quantum (nothing of A's filter
+ * tails, upmix statistics, governor effort or limiter gain is left when B starts). */
+static void programme_after_silence(void **state)
+{
+	struct ss_filterset *fs = design_profile("studio-5", 48000.0);
+	const int n = fs->n_drivers, na = 48000, gap = 72000, nb = 48000, len = na + gap + nb;
+	float *l = calloc((size_t)len, sizeof(float)), *r = calloc((size_t)len, sizeof(float));
+	for (int i = 0; i < na; i++) {
+		l[i] = (float)(0.9 * urand());
+		r[i] = (float)(0.9 * urand());
+	}
+	for (int i = na + gap; i < len; i++) {
+		double t = (double)(i - na - gap) / 48000.0;
+		l[i] = (float)(0.05 * sin(2 * M_PI * 330.0 * t + 0.4) + 0.01 * urand());
+		r[i] = (float)(0.05 * sin(2 * M_PI * 440.0 * t + 1.1) + 0.01 * urand());
+	}
+	const int quanta[][3] = { { 256 }, { 37, 1000, 129 } };
+	const int nq[] = { 1, 3 };
+	for (int k = 0; k < 2; k++) {
+		struct ss_engine *e = ss_engine_new(fs), *fresh = ss_engine_new(fs);
+		float *out = calloc((size_t)n * len, sizeof(float)), *ref = calloc((size_t)n * nb, sizeof(float));
+		run_engine(e, l, r, out, n, len, quanta[k], nq[k]);
+		run_engine(fresh, l + na + gap, r + na + gap, ref, n, nb, quanta[k], nq[k]);
+		double md = 0.0, peak = 0.0;
+		for (int o = 0; o < n; o++)
+			for (int i = 0; i < nb; i++) {
+				md = fmax(md, fabs(out[(size_t)o * len + na + gap + i] - ref[(size_t)o * nb + i]));
+				peak = fmax(peak, fabs(ref[(size_t)o * nb + i]));
+			}
+		print_message("B after A and 1.5 s of silence (quanta %d...): max difference from a fresh engine %.3g "
+				"(peak %.3f)\n", quanta[k][0], md, peak);
+		assert_true(peak > 0.01);
+		assert_true(md <= 1e-6);
+		ss_engine_free(e);
+		ss_engine_free(fresh);
+		free(out);
+		free(ref);
+	}
+	ss_filterset_free(fs);
+	free(l);
+	free(r);
+}
+
+/* No driver receives DC (it only heats a voice coil): a full-scale DC input (1.0 in both channels, then in one, then
+ * L = -R) leaves every driver's output mean at most -90 dBFS once the filters have settled, on every shipped
+ * profile. (Before: -31.5 dBFS of DC on studio-5's woofer.) */
+static void no_dc_at_the_drivers(void **state)
+{
+	const char *profiles[] = { "studio-5", "soundbar-4", "compact-pair", "stereo-pair", "array-16" };
+	const float cases[3][2] = { { 1.0f, 1.0f }, { 1.0f, 0.0f }, { 0.5f, -0.5f } };
+	for (int pi = 0; pi < 5; pi++) {
+		struct ss_filterset *fs = design_profile(profiles[pi], 48000.0);
+		const int n = fs->n_drivers, len = 3 * 48000;
+		float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+		float *out = calloc((size_t)n * len, sizeof(float));
+		double worst = 0.0;
+		for (int c = 0; c < 3; c++) {
+			for (int i = 0; i < len; i++) {
+				l[i] = cases[c][0];
+				r[i] = cases[c][1];
+			}
+			struct ss_engine *e = ss_engine_new(fs);
+			const int quanta[] = { 256 };
+			run_engine(e, l, r, out, n, len, quanta, 1);
+			for (int o = 0; o < n; o++) {
+				double mean = 0.0;
+				for (int i = len - 48000; i < len; i++)
+					mean += out[(size_t)o * len + i];
+				worst = fmax(worst, fabs(mean / 48000.0));
+			}
+			ss_engine_free(e);
+		}
+		print_message("%-12s DC at the drivers: at most %.1f dBFS\n", profiles[pi], 20.0 * log10(worst + 1e-30));
+		assert_true(worst <= pow(10.0, -90.0 / 20.0));
+		ss_filterset_free(fs);
+		free(l);
+		free(r);
+		free(out);
+	}
+}
+
 /* design.block trades latency for CPU and nothing else: the same profile with a 256- and a 512-sample block
  * plays exactly what the 128-sample design plays, later by the difference in block (and reports that latency),
  * at any quantum. (Below the effort governor's threshold, as here: near full scale its decisions are made per
@@ -627,6 +709,8 @@ int main(void)
 		cmocka_unit_test(quantum_independence),
 		cmocka_unit_test(bad_samples_replaced),
 		cmocka_unit_test(silence_after_programme),
+		cmocka_unit_test(programme_after_silence),
+		cmocka_unit_test(no_dc_at_the_drivers),
 		cmocka_unit_test(limiter_alone),
 		cmocka_unit_test(block_is_latency_only),
 		cmocka_unit_test(upmix_latency),

@@ -126,6 +126,58 @@ static void switch_is_seamless(void **state)
 	free(yb);
 }
 
+/* The first design arrives while a programme already plays into silence (the module designs on a worker): the
+ * engine fades in, no step larger than the programme's own through a running engine. */
+static void first_engine_fades_in(void **state)
+{
+	const int q = 256, nq = 120, len = q * nq, offer_at = 40 * q;
+	struct ss_handoff *h = ss_handoff_new();
+	struct ss_engine *ref = make_engine("studio-5", 48000.0, false);
+	const int n = ss_engine_channels(ref);
+	float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+	float *y = calloc((size_t)n * len, sizeof(float)), *yr = calloc((size_t)n * len, sizeof(float));
+	for (int i = 0; i < len; i++)
+		signal_at(i, &l[i], &r[i]);
+	for (int k = 0; k < nq; k++) {
+		const int pos = k * q;
+		float *o[8], *orf[8];
+		for (int c = 0; c < n; c++) {
+			o[c] = y + (size_t)c * len + pos;
+			orf[c] = yr + (size_t)c * len + pos;
+		}
+		if (pos == offer_at)
+			assert_int_equal(ss_handoff_offer(h, make_engine("studio-5", 48000.0, false)), 0);
+		ss_handoff_process(h, l + pos, r + pos, o, n, q);
+		ss_engine_process(ref, l + pos, r + pos, orf, q);
+	}
+	double step = 0, step_ref = 0, before = 0, after = 0;
+	int where = 0;
+	for (int c = 0; c < n; c++)
+		for (int i = 1; i < len; i++) {
+			size_t k = (size_t)c * len + i;
+			if (fabs(y[k] - y[k - 1]) > step)
+				where = i;
+			step = fmax(step, fabs(y[k] - y[k - 1]));
+			step_ref = fmax(step_ref, fabs(yr[k] - yr[k - 1]));
+			if (i < offer_at)
+				before = fmax(before, fabs(y[k]));
+			if (i > offer_at + 4000)
+				after = fmax(after, fabs(y[k]));
+		}
+	print_message("first engine mid-programme: silent before (%.3g), playing after (peak %.3f), max step %.4f at "
+			"%d samples after the offer (a running engine's own %.4f)\n", before, after, step, where - offer_at,
+			step_ref);
+	assert_true(before == 0.0);
+	assert_true(after > 0.05);
+	assert_true(step <= step_ref);
+	ss_engine_free(ref);
+	ss_handoff_free(h);
+	free(l);
+	free(r);
+	free(y);
+	free(yr);
+}
+
 /* No engine yet: silence on every channel; channels beyond the engine's are silent too. */
 static void silence_without_engine(void **state)
 {
@@ -215,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(switch_is_seamless),
 		cmocka_unit_test(silence_without_engine),
+		cmocka_unit_test(first_engine_fades_in),
 		cmocka_unit_test(concurrent_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

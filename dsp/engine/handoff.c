@@ -23,7 +23,10 @@ struct ss_handoff {
 	struct ss_engine *cur, *next;
 	int64_t warm_left;                     /* samples until `next` is warmed up */
 	int fade_len, fade_pos;                /* fade_pos < 0: not fading */
+	int fade_in_len, fade_in_pos;          /* the first engine's input fades in when a programme already played */
+	bool played_without_engine;            /* input arrived before any engine: the first one must fade in */
 	float *scratch;                        /* [2][SS_MAX_DRIVERS][MAX_FRAMES]: `next`'s output, dropped channels */
+	float *in_fade;                        /* [2][MAX_FRAMES]: the first engine's input while it fades in */
 };
 
 
@@ -33,7 +36,10 @@ struct ss_handoff *ss_handoff_new(void)
 	if (h == NULL)
 		return NULL;
 	h->scratch = calloc((size_t)2 * SS_MAX_DRIVERS * MAX_FRAMES, sizeof(float));
-	if (h->scratch == NULL) {
+	h->in_fade = calloc((size_t)2 * MAX_FRAMES, sizeof(float));
+	if (h->scratch == NULL || h->in_fade == NULL) {
+		free(h->scratch);
+		free(h->in_fade);
 		free(h);
 		return NULL;
 	}
@@ -53,6 +59,7 @@ void ss_handoff_free(struct ss_handoff *h)
 	ss_engine_free(atomic_exchange(&h->pending, NULL));
 	ss_engine_free(atomic_exchange(&h->retired, NULL));
 	free(h->scratch);
+	free(h->in_fade);
 	free(h);
 }
 
@@ -113,7 +120,13 @@ static void take_pending(struct ss_handoff *h)
 		return;
 	struct ss_engine *e = atomic_exchange(&h->pending, NULL);
 	if (h->cur == NULL) {
+		/* the first engine: it may arrive while a programme plays (the first design runs on a worker while the
+		 * sink plays silence), so it fades in rather than starting on a step */
 		h->cur = e;
+		/* its input, not its output: a programme cut in mid-waveform is a step that every filter would ring with */
+		h->fade_in_len = h->played_without_engine ?
+			(int)(SS_HANDOFF_FADE_MS * 1e-3 * ss_engine_filterset(e)->rate) : 0;
+		h->fade_in_pos = 0;
 		atomic_store(&h->latency, ss_engine_latency(e));
 		atomic_store(&h->busy, false);
 		return;
@@ -133,6 +146,19 @@ static int run(struct ss_handoff *h, const float *left, const float *right, floa
 	float *outs[SS_MAX_DRIVERS];
 	for (int o = 0; o < cur_ch; o++)
 		outs[o] = o < n_out ? out[o] : h->scratch + (size_t)(SS_MAX_DRIVERS + o) * MAX_FRAMES; /* dropped */
+	if (h->fade_in_pos < h->fade_in_len) {
+		float *fl = h->in_fade, *fr = h->in_fade + MAX_FRAMES;
+		for (uint32_t i = 0; i < n; i++) {
+			float g = 1.0f;
+			if (h->fade_in_pos < h->fade_in_len)
+				g = 0.5f - 0.5f * cosf((float)M_PI * (float)(h->fade_in_pos + 1) / (float)h->fade_in_len);
+			h->fade_in_pos++;
+			fl[i] = g * left[i];
+			fr[i] = g * right[i];
+		}
+		left = fl;
+		right = fr;
+	}
 	ret = ss_engine_process(h->cur, left, right, outs, n);
 	for (int o = cur_ch; o < n_out; o++)
 		memset(out[o], 0, sizeof(float) * n);
@@ -184,6 +210,8 @@ int ss_handoff_process(struct ss_handoff *h, const float *left, const float *rig
 	if (h->cur == NULL) {
 		for (int o = 0; o < n_out; o++)
 			memset(out[o], 0, sizeof(float) * n);
+		for (uint32_t i = 0; i < n && left && right && !h->played_without_engine; i++)
+			h->played_without_engine = left[i] != 0.0f || right[i] != 0.0f;
 		return 0;
 	}
 	struct ss_controls c;

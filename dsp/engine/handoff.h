@@ -5,7 +5,8 @@
  * the data thread switches to it without a glitch: the new engine first runs in parallel, silent, until its
  * delay lines hold a whole filter's worth of input (taps + latency + one block), then the output crossfades from
  * the old engine to the new one over SS_HANDOFF_FADE_MS (raised cosine), and the old engine is put in a second
- * one-slot mailbox for the other thread to free. The first engine ever offered starts at once.
+ * one-slot mailbox for the other thread to free. The first engine ever offered starts at once; if a programme was
+ * already playing (into silence) its input fades in over SS_HANDOFF_FADE_MS.
  *
  * The live settings (struct ss_controls) are kept here as atomics: any thread sets them, the data thread gives
  * them to whichever engines are running each quantum, and a new engine starts at the current settings.
