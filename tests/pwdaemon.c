@@ -138,6 +138,14 @@ bool pwd_exits(struct pwd *d, double seconds)
 	return false;
 }
 
+bool pwd_wait_designed(const char *sink, int n, double timeout)
+{
+	char want[64], cmd[256];
+	snprintf(want, sizeof(want), "soundstage.designs = \"%d\"", n);
+	snprintf(cmd, sizeof(cmd), "pw-cli info '%s'", sink);
+	return pwd_wait_output(want, timeout, cmd);
+}
+
 int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool wireplumber)
 {
 	char path[512], text[1024];

@@ -29,6 +29,9 @@ void pwd_stop(struct pwd *d);
 /* Whether the daemon exits of its own accord within `seconds` (a module that refuses to load makes it exit, but
  * only once it reaches that module: its socket is already up by then, so pwd_start may have returned 0). */
 bool pwd_exits(struct pwd *d, double seconds);
+/* Wait until Soundstage's sink `sink` reports `n` designs gone live (soundstage.designs): the first design runs on a
+ * worker after the module loads, and until it is live the sink plays silence. */
+bool pwd_wait_designed(const char *sink, int n, double timeout);
 /* Remove the temp dir. */
 void pwd_cleanup(struct pwd *d);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sndfile.h>
@@ -154,6 +155,7 @@ static void render_match(bool wp, int quantum, bool alsa)
 	fragment(frag, sizeof(frag), profile, 48000, wp, alsa ? raw : NULL);
 	assert_int_equal(pwd_start(&d, frag, quantum, 48000, wp), 0);
 	assert_true(pwd_wait_node("soundstage.sink", 5.0));
+	assert_true(pwd_wait_designed("soundstage.sink", 1, 20.0));
 	if (wp) /* the policy makes soundstage.sink the default sink */
 		assert_true(pwd_wait_output("soundstage.sink", 5.0,
 				"pw-metadata 0 default.audio.sink 2>/dev/null"));
@@ -223,6 +225,7 @@ static void enabled_toggle(void **state)
 	fragment(frag, sizeof(frag), profile, 48000, false, NULL);
 	assert_int_equal(pwd_start(&d, frag, 256, 48000, false), 0);
 	assert_true(pwd_wait_node("soundstage.sink", 5.0));
+	assert_true(pwd_wait_designed("soundstage.sink", 1, 20.0));
 	struct pwd_xruns xr;
 	pwd_xruns_begin(&d, &xr);
 	play_and_record(&d, in, rec, 48000, false, toggle_both, &xr, 1.1);
@@ -285,6 +288,7 @@ static void follows_graph_rate(void **state)
 	fragment(frag, sizeof(frag), profile, 44100, false, NULL);
 	assert_int_equal(pwd_start(&d, frag, 256, 44100, false), 0);
 	assert_true(pwd_wait_node("soundstage.sink", 5.0));
+	assert_true(pwd_wait_designed("soundstage.sink", 1, 20.0));
 	const int rates[2] = { 44100, 48000 };
 	for (int i = 0; i < 2; i++) {
 		write_input(in, rates[i], 0.3, 1.0, 1.0f);
@@ -375,6 +379,7 @@ static void hot_reload(void **state)
 	fragment(frag, sizeof(frag), r.profile, 48000, false, NULL);
 	assert_int_equal(pwd_start(&d, frag, 256, 48000, false), 0);
 	assert_true(pwd_wait_node("soundstage.sink", 5.0));
+	assert_true(pwd_wait_designed("soundstage.sink", 1, 20.0));
 	pwd_xruns_begin(&d, &r.xr);
 	play_and_record(&d, in, rec, 48000, false, edit_during_playback, &r, 0.8);
 	pwd_stop(&d);
@@ -402,6 +407,125 @@ static void hot_reload(void **state)
 	}
 	assert_true(gap < 8);
 	wav_free(&w);
+	pwd_cleanup(&d);
+}
+
+/* State never leaks from one playback into the next: play A (loud: the effort governor and the limiter at work),
+ * stop, leave the sink idle for 2 s, play B (the built-in programme at -20 dBFS). B's recording equals B's render by a
+ * fresh engine from its first sample (before, the first 0.4 s of each playback was shaped by what played before). */
+static void playback_after_idle(void **state)
+{
+	struct pwd d;
+	char frag[4096], profile[512], a_in[512], b_in[512], rec[512], ref[512], pc[512];
+	pwd_init(&d, "idle");
+	profile_path("studio-5", profile, sizeof(profile));
+	snprintf(a_in, sizeof(a_in), "%s/a.wav", d.root);
+	snprintf(b_in, sizeof(b_in), "%s/b.wav", d.root);
+	snprintf(rec, sizeof(rec), "%s/rec.wav", d.root);
+	snprintf(ref, sizeof(ref), "%s/ref.wav", d.root);
+	write_input(a_in, 48000, 0.1, 1.5, 1.0f);
+	assert_int_equal(pwd_sh("'%s' programme --seconds 2 '%s' > /dev/null", SOUNDSTAGE, b_in), 0);
+	/* B at -20 dBFS: scale the programme, then render it with a fresh engine */
+	{
+		struct wav w;
+		assert_int_equal(wav_load(b_in, &w), 0);
+		for (long i = 0; i < w.frames * w.channels; i++)
+			w.data[i] *= 0.1f;
+		assert_int_equal(wav_save(b_in, &w, -1), 0);
+		wav_free(&w);
+	}
+	render(profile, b_in, ref, NULL);
+	fragment(frag, sizeof(frag), profile, 48000, false, NULL);
+	assert_int_equal(pwd_start(&d, frag, 256, 48000, false), 0);
+	assert_true(pwd_wait_node("soundstage.sink", 5.0));
+	assert_true(pwd_wait_designed("soundstage.sink", 1, 20.0));
+	pid_t r = pwd_spawn("exec '" RT_STREAM "' record --rate 48000 --channels 5 --positions '" ARRAY_POS "' "
+			"--props '{ node.name = rec target.object = array node.dont-fallback = true %s }' '%s'",
+			pwd_port_config("Input", 48000, ARRAY_POS, pc, sizeof(pc)), rec);
+	assert_true(pwd_wait_node("rec", 5.0));
+	pwd_sh("pw-link soundstage.output array 2>/dev/null");
+	assert_true(pwd_wait_output("soundstage.output:output_AUX4", 5.0, "pw-link -l"));
+	assert_int_equal(pwd_sh("pw-link array rec"), 0);
+	pwd_sleep(0.3);
+	struct pwd_xruns xr;
+	pwd_xruns_begin(&d, &xr);
+	const char *ins[2] = { a_in, b_in };
+	for (int k = 0; k < 2; k++) {
+		pid_t p = pwd_spawn("exec '" RT_STREAM "' play --props '{ node.name = play%d target.object = soundstage.sink "
+				"node.dont-fallback = true %s }' '%s'", k, pwd_port_config("Output", 48000, "FL FR", pc, sizeof(pc)),
+				ins[k]);
+		char name[16];
+		snprintf(name, sizeof(name), "play%d", k);
+		assert_true(pwd_wait_node(name, 5.0));
+		assert_int_equal(pwd_sh("pw-link %s soundstage.sink", name), 0);
+		assert_int_equal(pwd_wait_timeout(p, 20.0), 0);
+		if (k == 0)
+			pwd_sleep(2.0);   /* idle */
+	}
+	pwd_count_xruns(&d, &xr);
+	pwd_sleep(0.4);
+	pwd_interrupt(r);
+	pwd_stop(&d);
+	struct wav a, b;
+	assert_int_equal(wav_load(ref, &a), 0);
+	assert_int_equal(wav_load(rec, &b), 0);
+	/* B's playback: what follows the idle gap (the last stretch of at least 1 s of silence on every channel that
+	 * sound follows) */
+	long run = 0, cut = -1;
+	for (long t = 0; t < b.frames; t++) {
+		bool quiet = true;
+		for (int c = 0; c < b.channels; c++)
+			quiet = quiet && fabsf(b.data[t * b.channels + c]) < 1e-9f;
+		if (!quiet && run >= 48000)
+			cut = t;
+		run = quiet ? run + 1 : 0;
+	}
+	long first_sound = -1, last_sound = -1;
+	for (long t = 0; t < b.frames; t++)
+		for (int c = 0; c < b.channels; c++)
+			if (fabsf(b.data[t * b.channels + c]) >= 1e-9f) {
+				if (first_sound < 0)
+					first_sound = t;
+				last_sound = t;
+			}
+	print_message("recording: %ld frames, sound from %.2f to %.2f s; B starts after the silence ending at %.2f s\n",
+			b.frames, first_sound / 48000.0, last_sound / 48000.0, cut / 48000.0);
+	assert_true(cut > 0);
+	cut -= 4800;   /* keep 0.1 s of the silence before B */
+	memmove(b.data, b.data + cut * b.channels, sizeof(float) * (size_t)((b.frames - cut) * b.channels));
+	b.frames -= cut;
+	double md = pwd_compare(&d, &xr, &a, &b, 0.005, "B after A and 2 s idle vs B's render");
+	assert_true(md <= 1e-5);
+	pwd_cleanup(&d);
+}
+
+/* The first design does not hold up the host: a profile that takes seconds to design (array-16 at 96 kHz) loads, its
+ * sink appears and the daemon answers at once, while the sink plays silence until the design goes live. */
+static void first_design_off_main_loop(void **state)
+{
+	struct pwd d;
+	char frag[4096], profile[512], out[4096];
+	pwd_init(&d, "async");
+	profile_path("array-16", profile, sizeof(profile));
+	snprintf(frag, sizeof(frag),
+			"context.objects = [ { factory = adapter args = { factory.name = support.null-audio-sink "
+			"node.name = array media.class = Audio/Sink audio.channels = 16 object.linger = true } } ]\n"
+			"context.modules = [ { name = libpipewire-module-soundstage args = { profile = \"%s\" "
+			"target.object = array } } ]\n", profile);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(pwd_start(&d, frag, 1024, 96000, false), 0);
+	assert_true(pwd_wait_node("soundstage.sink", 5.0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double up = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+	pwd_capture(out, sizeof(out), "pw-cli info soundstage.sink");
+	bool designing = strstr(out, "soundstage.designs = \"0\"") != NULL;
+	print_message("array-16: sink up %.2f s after the daemon started, design still running then: %s\n", up,
+			designing ? "yes" : "no");
+	assert_true(designing);
+	assert_int_equal(pwd_sh("pw-cli info 0 > /dev/null"), 0);
+	assert_true(pwd_wait_designed("soundstage.sink", 1, 60.0));
+	pwd_stop(&d);
 	pwd_cleanup(&d);
 }
 
@@ -451,10 +575,12 @@ int main(void)
 		cmocka_unit_test_teardown(enabled_toggle, teardown),
 		cmocka_unit_test_teardown(hot_reload, teardown),
 		cmocka_unit_test_teardown(follows_graph_rate, teardown),
+		cmocka_unit_test_teardown(playback_after_idle, teardown),
+		cmocka_unit_test_teardown(first_design_off_main_loop, teardown),
 	};
-	/* SOUNDSTAGE_TEST_FILTER=name runs one test (a glob, as cmocka understands it) */
-	if (getenv("SOUNDSTAGE_TEST_FILTER"))
-		cmocka_set_test_filter(getenv("SOUNDSTAGE_TEST_FILTER"));
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* SS_TEST_FILTER=name (cmocka's wildcards) runs only the matching tests, for working on one */
+	if (getenv("SS_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("SS_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
