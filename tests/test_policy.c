@@ -15,6 +15,7 @@
  *   - tools/demo (the main job) runs to completion with a short programme. */
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -149,10 +150,12 @@ static void matching_device(void **state)
 	start(&d, "policy-match", NULL);
 	pid_t dev = plug(&d, "array", STUDIO_CARD, 5);
 	assert_true(pwd_wait_node("soundstage.sink.array", 10.0));
+	assert_true(pwd_wait_designed("soundstage.sink.array", 1, 20.0));
 	assert_true(default_is("soundstage.sink.array", 5.0));
 	assert_true(pwd_wait_output("soundstage.output.array:output_AUX4", 5.0, "pw-link -l"));
-	/* hidden: applications (this pw-cli) do not see the raw node; WirePlumber linked to it */
-	pwd_capture(out, sizeof(out), "pw-cli ls Node");
+	/* hidden: applications (this pw-cli) do not see the raw node; WirePlumber linked to it. WirePlumber revokes the
+	 * permission when it sees the client, a few ms after it connected: the client lists after a second */
+	pwd_capture(out, sizeof(out), "(sleep 1; echo 'ls Node'; echo quit) | timeout 10 pw-cli 2>/dev/null");
 	assert_null(strstr(out, "node.name = \"array\""));
 	assert_true(pwd_file_contains(d.wp_log, "starting Soundstage with profile 'studio-5'"));
 
@@ -181,6 +184,7 @@ static void volume_and_mute(void **state)
 	start(&d, "policy-volume", NULL);
 	pid_t dev = plug(&d, "array", STUDIO_CARD, 5);
 	assert_true(default_is("soundstage.sink.array", 10.0));
+	assert_true(pwd_wait_designed("soundstage.sink.array", 1, 20.0));
 	snprintf(in, sizeof(in), "%s/programme.wav", d.root);
 	snprintf(ref, sizeof(ref), "%s/ref.wav", d.root);
 	programme(&d, in, 1.5);
@@ -255,6 +259,7 @@ static void unplug_and_replug(void **state)
 	start(&d, "policy-unplug", NULL);
 	pid_t dev = plug(&d, "array", STUDIO_CARD, 5);
 	assert_true(default_is("soundstage.sink.array", 10.0));
+	assert_true(pwd_wait_designed("soundstage.sink.array", 1, 20.0));
 	snprintf(in, sizeof(in), "%s/programme.wav", d.root);
 	programme(&d, in, 4.0);
 	pid_t p = pwd_spawn("exec pw-play -P '{ node.name = play }' '%s'", in);
@@ -272,7 +277,76 @@ static void unplug_and_replug(void **state)
 
 	dev = plug(&d, "array", STUDIO_CARD, 5);
 	assert_true(pwd_wait_node("soundstage.sink.array", 10.0));
+	assert_true(pwd_wait_designed("soundstage.sink.array", 1, 20.0));
 	assert_true(default_is("soundstage.sink.array", 5.0));
+	unplug(dev);
+	pwd_stop(&d);
+	pwd_cleanup(&d);
+}
+
+/* Soundstage as a service (`pipewire -c soundstage.conf`, its own process, no rule: the module's target.object names
+ * the device), with WirePlumber's shipped fragment loaded as it is once installed:
+ *   - the device is protected as soon as Soundstage plays into it (logged);
+ *   - the device goes during playback: soundstage.sink closes (logged by the service), the default and the playing
+ *     stream fall back instead of playing into nothing; it comes back: so does the sink;
+ *   - the service is killed (SIGKILL: a crash): the raw device never becomes the default, and a stream that asks
+ *     for it by name is linked to another sink, not to the bare drivers. */
+static void service_mode(void **state)
+{
+	struct pwd d;
+	char conf[600], log[600], in[600], out[8192];
+	start(&d, "policy-service", NULL);
+	pid_t dev = plug(&d, "dac", "Some USB DAC", 5);
+	assert_true(pwd_wait_node("dac", 5.0));
+	snprintf(conf, sizeof(conf), "%s/config/pipewire/ss-service.conf", d.root);
+	FILE *f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "context.properties = { log.level = 3 }\n"
+			"context.spa-libs = { audio.convert.* = audioconvert/libspa-audioconvert support.* = support/libspa-support }\n"
+			"context.modules = [\n"
+			"  { name = libpipewire-module-protocol-native }\n"
+			"  { name = libpipewire-module-client-node }\n"
+			"  { name = libpipewire-module-adapter }\n"
+			"  { name = libpipewire-module-soundstage args = { profile = \"%s/studio-5.conf\" target.object = dac } }\n"
+			"]\n", PROFILE_DIR);
+	fclose(f);
+	snprintf(log, sizeof(log), "%s/service.log", d.root);
+	pid_t svc = pwd_spawn("exec pipewire -c ss-service.conf > '%s' 2>&1", log);
+	assert_true(pwd_wait_node("soundstage.sink", 10.0));
+	assert_true(pwd_wait_designed("soundstage.sink", 1, 20.0));
+	assert_true(pwd_wait_output("soundstage.output:output_AUX4\n  |-> dac:playback_AUX4", 10.0, "pw-link -l"));
+	assert_true(pwd_file_contains(d.wp_log, "dac is a driver array (Soundstage plays into it)"));
+
+	/* the device goes during playback */
+	snprintf(in, sizeof(in), "%s/programme.wav", d.root);
+	programme(&d, in, 6.0);
+	pid_t p = pwd_spawn("exec pw-play -P '{ node.name = play target.object = soundstage.sink }' '%s'", in);
+	assert_true(pwd_wait_output("play:output_FR\n  |-> soundstage.sink:playback_FR", 5.0, "pw-link -l"));
+	pwd_sleep(0.5);
+	unplug(dev);
+	assert_true(pwd_wait_output("went away", 5.0, "cat '%s'", log));
+	assert_true(pwd_file_contains(log, "dac went away: soundstage.sink closed until it returns"));
+	assert_true(pwd_wait_output("play:output_FR\n  |-> fallback:playback_FR", 5.0, "pw-link -l"));
+	assert_true(default_is("fallback", 5.0));
+	/* it comes back: the sink opens again, the output is linked to it again */
+	dev = plug(&d, "dac", "Some USB DAC", 5);
+	assert_true(pwd_wait_node("soundstage.sink", 10.0));
+	assert_true(pwd_wait_output("soundstage.output:output_AUX4\n  |-> dac:playback_AUX4", 10.0, "pw-link -l"));
+	assert_int_equal(pwd_wait_timeout(p, 20.0), 0);
+
+	/* the service crashes */
+	kill(svc, SIGKILL);
+	assert_int_equal(pwd_wait_timeout(svc, 5.0), 128 + SIGKILL);
+	pwd_sleep(1.5);   /* WirePlumber has rescanned the defaults by now */
+	pwd_capture(out, sizeof(out), "pw-metadata 0 default.audio.sink 2>/dev/null");
+	print_message("after the service's crash: %s", out);
+	assert_null(strstr(out, "\"name\":\"dac\""));
+	p = pwd_spawn("exec pw-play -P '{ node.name = wants-dac target.object = dac }' '%s'", in);
+	assert_true(pwd_wait_output("wants-dac:output_FR\n  |-> fallback:playback_FR", 5.0, "pw-link -l"));
+	pwd_capture(out, sizeof(out), "pw-link -l");
+	assert_null(strstr(out, "wants-dac:output_FL\n  |-> dac"));
+	assert_true(pwd_file_contains(d.wp_log, "wants-dac: not linking to driver array dac"));
+	pwd_interrupt(p);
 	unplug(dev);
 	pwd_stop(&d);
 	pwd_cleanup(&d);
@@ -360,6 +434,8 @@ static void two_devices(void **state)
 	pid_t b = plug(&d, "bar", BAR_CARD, 4);
 	assert_true(pwd_wait_node("soundstage.sink.studio", 10.0));
 	assert_true(pwd_wait_node("soundstage.sink.bar", 10.0));
+	assert_true(pwd_wait_designed("soundstage.sink.studio", 1, 20.0));
+	assert_true(pwd_wait_designed("soundstage.sink.bar", 1, 20.0));
 	assert_true(pwd_wait_output("soundstage.output.studio:output_AUX4\n  |-> studio:playback_AUX4", 5.0,
 			"pw-link -l"));
 	assert_true(pwd_wait_output("soundstage.output.bar:output_AUX3\n  |-> bar:playback_AUX3", 5.0, "pw-link -l"));
@@ -405,10 +481,14 @@ int main(void)
 		cmocka_unit_test_teardown(matching_device, teardown),
 		cmocka_unit_test_teardown(volume_and_mute, teardown),
 		cmocka_unit_test_teardown(unplug_and_replug, teardown),
+		cmocka_unit_test_teardown(service_mode, teardown),
 		cmocka_unit_test_teardown(non_matching_device, teardown),
 		cmocka_unit_test_teardown(bad_rules, teardown),
 		cmocka_unit_test_teardown(two_devices, teardown),
 		cmocka_unit_test_teardown(demo_runs, teardown),
 	};
+	/* SS_TEST_FILTER=name (cmocka's wildcards) runs only the matching tests, for working on one */
+	if (getenv("SS_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("SS_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

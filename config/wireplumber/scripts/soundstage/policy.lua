@@ -216,7 +216,9 @@ function start_soundstage (node, rule)
     pin_volume (node, rule.props["soundstage.device-volume"])
   end
   if rule.props["soundstage.hide-device"] then
-    hide_from_clients (node["bound-id"], tonumber (props["client.id"]))
+    -- a node made by the daemon itself (context.objects) or left behind by its client (object.linger) has no
+    -- client.id: hide it from every client (-1 owns nothing)
+    hide_from_clients (node["bound-id"], tonumber (props["client.id"]) or -1)
   end
   claim_default (raw, sink_name)
 end
