@@ -33,14 +33,7 @@
 #include "filterset.h"
 #include "profile.h"
 
-/* ---- allocation counting: the test binary interposes malloc & co. ---- */
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-static volatile int counting, allocations;
-void *malloc(size_t n) { if (counting) allocations++; return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { if (counting) allocations++; return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { if (counting) allocations++; return __libc_realloc(p, n); }
+#include "alloc_count.h"
 
 #define RATE 48000.0
 
@@ -356,8 +349,9 @@ static void governed_quantum_independence(void **state)
 	const int quanta[] = { 37, 8192, 1, 333, 64, 4097, 129 };
 	long s = 0;
 	int qi = 0;
-	allocations = 0;
-	counting = 1;
+	assert_true(alloc_count_works());
+	alloc_count = 0;
+	alloc_counting = 1;
 	while (s < len) {
 		long q = quanta[qi++ % 7];
 		if (q > len - s)
@@ -368,17 +362,17 @@ static void governed_quantum_independence(void **state)
 		ss_engine_process(e, l + s, r + s, outs, (uint32_t)q);
 		s += q;
 	}
-	counting = 0;
+	alloc_counting = 0;
 	float elo, ehi;
 	ss_engine_take_effort_range(e, &elo, &ehi);
 	double diff = 0.0;
 	for (long i = 0; i < (long)n * len; i++)
 		diff = fmax(diff, fabs(a[i] - b[i]));
 	print_message("governed (effort up to level %.2f): quantum 1024 vs mixed quanta max difference %.2g, %d "
-			"allocations\n", ehi, diff, allocations);
+			"allocations\n", ehi, diff, alloc_count);
 	assert_true(ehi > 1.0f);
 	assert_true(diff <= 1e-6);
-	assert_int_equal(allocations, 0);
+	assert_int_equal(alloc_count, 0);
 	ss_engine_free(e);
 	ss_filterset_free(fs);
 	free(l);

@@ -5,16 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#define SS_HAVE_MXCSR 1
-#endif
-
 #include "convolver.h"
 #include "fft.h"
 #include "governor.h"
 #include "limiter.h"
 #include "upmix.h"
+#include "util/denormals.h"
 
 /* A biquad (transposed direct form II), one per input channel. */
 struct shelf {
@@ -360,10 +356,7 @@ static void run_block(struct ss_engine *e, bool tap_upmix)
 static int process(struct ss_engine *e, const float *left, const float *right, float *const *out, int n_out,
 		uint32_t n, bool tap_upmix)
 {
-#ifdef SS_HAVE_MXCSR
-	unsigned int csr = _mm_getcsr();
-	_mm_setcsr(csr | 0x8040); /* flush-to-zero, denormals-are-zero */
-#endif
+	const struct ss_fp_mode fp = ss_denormals_flush_begin();
 	uint32_t bad = 0;
 	float *const *src = tap_upmix ? e->up : e->outs;
 	uint32_t done = 0;
@@ -405,9 +398,7 @@ static int process(struct ss_engine *e, const float *left, const float *right, f
 			e->pos = 0;
 		}
 	}
-#ifdef SS_HAVE_MXCSR
-	_mm_setcsr(csr);
-#endif
+	ss_denormals_flush_end(fp);
 	return (int)(bad < INT32_MAX ? bad : INT32_MAX);
 }
 
