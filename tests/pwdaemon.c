@@ -146,6 +146,29 @@ bool pwd_wait_designed(const char *sink, int n, double timeout)
 	return pwd_wait_output(want, timeout, cmd);
 }
 
+const char *pwd_daemon_env(void)
+{
+	/* the sanitizer build: the module is instrumented, the daemons are not, so the sanitizer's runtime is preloaded
+	 * into them (it must come first); the test's runner (.ci/sanitize) names it */
+	static char env[1024];
+	const char *preload = getenv("SOUNDSTAGE_DAEMON_PRELOAD");
+	if (preload == NULL || preload[0] == '\0')
+		return "";
+	snprintf(env, sizeof(env), "LD_PRELOAD='%s' ", preload);
+	return env;
+}
+
+bool pwd_sanitizer_report(const char *log)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '%s' 2>/dev/null", log);
+	if (pwd_sh("%s", cmd) != 0)
+		return false;
+	fprintf(stderr, "sanitizer report in %s:\n", log);
+	pwd_sh("grep -A40 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '%s' | head -80 >&2", log);
+	return true;
+}
+
 int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool wireplumber)
 {
 	char path[512], text[1024];
@@ -166,7 +189,7 @@ int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool w
 
 	/* the node topic at info level: PipeWire logs each late graph cycle there ("graph xrun"), see pwd_xruns */
 	const char *level = getenv("PIPEWIRE_DEBUG");
-	d->pipewire = pwd_spawn("PIPEWIRE_DEBUG='%s,pw.node:I' exec pipewire > '%s' 2>&1",
+	d->pipewire = pwd_spawn("%sPIPEWIRE_DEBUG='%s,pw.node:I' exec pipewire > '%s' 2>&1", pwd_daemon_env(),
 			level && *level ? level : "W", d->log);
 	snprintf(path, sizeof(path), "%s/run/pipewire-0", d->root);
 	double t0 = now();
@@ -184,7 +207,7 @@ int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool w
 	if (pwd_sh("pw-cli info 0 > /dev/null") != 0)
 		return -EIO;
 	if (wireplumber)
-		d->wireplumber = pwd_spawn("exec wireplumber > '%s' 2>&1", d->wp_log);
+		d->wireplumber = pwd_spawn("%sexec wireplumber > '%s' 2>&1", pwd_daemon_env(), d->wp_log);
 	snprintf(pwtop_log, sizeof(pwtop_log), "%s/pwtop.log", d->root);
 	d->pwtop = pwd_spawn("exec stdbuf -oL pw-top -b > '%s' 2>/dev/null", pwtop_log);   /* line-buffered: read while it runs */
 	return 0;
@@ -207,6 +230,10 @@ void pwd_stop(struct pwd *d)
 		pwd_wait(d->pipewire);
 		d->pipewire = 0;
 	}
+	/* anything a sanitizer saw in the daemons (the module runs inside them) fails the test */
+	bool pw = pwd_sanitizer_report(d->log), wp = pwd_sanitizer_report(d->wp_log);
+	if (pw || wp)
+		fail_msg("a sanitizer reported an error in the %s", pw ? "PipeWire daemon" : "WirePlumber daemon");
 }
 
 void pwd_cleanup(struct pwd *d)

@@ -24,6 +24,10 @@ const char *pwd_port_config(const char *direction, int rate, const char *positio
 void pwd_init(struct pwd *d, const char *name);
 /* Start pipewire with `fragment` as a pipewire.conf.d drop-in (and headless settings, the given quantum and
  * rate), and WirePlumber if asked. Returns 0 once the daemon's socket answers. */
+/* "LD_PRELOAD='...' " for a daemon command line in the sanitizer build (SOUNDSTAGE_DAEMON_PRELOAD), else "". */
+const char *pwd_daemon_env(void);
+/* True (and the report copied to stderr) if a sanitizer reported an error in this log. */
+bool pwd_sanitizer_report(const char *log);
 int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool wireplumber);
 void pwd_stop(struct pwd *d);
 /* Whether the daemon exits of its own accord within `seconds` (a module that refuses to load makes it exit, but

@@ -307,7 +307,7 @@ static void follows_graph_rate(void **state)
 		/* designs: the first at load (48 kHz, the profile's rate), one when the graph ran at 44.1 kHz, one when
 		 * it was forced to 48 kHz; wait until that design is the one playing */
 		snprintf(want, sizeof(want), "soundstage.designs = \"%d\"", i + 2);
-		bool ok = pwd_wait_output(want, 10.0, "pw-cli info soundstage.sink");
+		bool ok = pwd_wait_output(want, 40.0, "pw-cli info soundstage.sink");
 		print_message("graph at %d Hz: waiting for design %d to go live: %s\n", rates[i], i + 2,
 				ok ? "seen" : "NOT seen");
 		assert_true(ok);

@@ -311,7 +311,7 @@ static void service_mode(void **state)
 			"]\n", PROFILE_DIR);
 	fclose(f);
 	snprintf(log, sizeof(log), "%s/service.log", d.root);
-	pid_t svc = pwd_spawn("exec pipewire -c ss-service.conf > '%s' 2>&1", log);
+	pid_t svc = pwd_spawn("%sexec pipewire -c ss-service.conf > '%s' 2>&1", pwd_daemon_env(), log);
 	assert_true(pwd_wait_node("soundstage.sink", 10.0));
 	assert_true(pwd_wait_designed("soundstage.sink", 1, 20.0));
 	assert_true(pwd_wait_output("soundstage.output:output_AUX4\n  |-> dac:playback_AUX4", 10.0, "pw-link -l"));
@@ -335,6 +335,7 @@ static void service_mode(void **state)
 	assert_int_equal(pwd_wait_timeout(p, 20.0), 0);
 
 	/* the service crashes */
+	assert_false(pwd_sanitizer_report(log));   /* the sanitizer build: nothing in the service until it dies */
 	kill(svc, SIGKILL);
 	assert_int_equal(pwd_wait_timeout(svc, 5.0), 128 + SIGKILL);
 	pwd_sleep(1.5);   /* WirePlumber has rescanned the defaults by now */
@@ -469,6 +470,10 @@ static void demo_runs(void **state)
 	wav_free(&w);
 	snprintf(path, sizeof(path), "%s/design.txt", dir);
 	assert_true(pwd_file_contains(path, "studio-5"));
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s.log", dir, i ? "wireplumber" : "pipewire");
+		assert_false(pwd_sanitizer_report(path));
+	}
 	pwd_sh("rm -rf '%s'", dir);
 }
 
