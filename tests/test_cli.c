@@ -261,6 +261,32 @@ static void errors_name_the_file(void **state)
 	assert_non_null(strstr(out, "missing.wav"));
 }
 
+/* A WAV cut off mid-data (its header promises three times what is there) renders what is there, and says so. */
+static void truncated_input_warns(void **state)
+{
+	static char out[8192];
+	char in[600], cut[600], rendered[600];
+	snprintf(in, sizeof(in), "%s/whole.wav", dir);
+	snprintf(cut, sizeof(cut), "%s/cut.wav", dir);
+	snprintf(rendered, sizeof(rendered), "%s/cut-out.wav", dir);
+	struct wav w = { 48000, 2, 24000, calloc(48000, sizeof(float)) };
+	assert_non_null(w.data);
+	for (long i = 0; i < 48000; i++)
+		w.data[i] = (float)(0.3 * sin(0.05 * (double)i));
+	assert_int_equal(wav_save(in, &w, -1), 0);
+	wav_free(&w);
+	/* the first third of the file: the whole header, a third of the data */
+	assert_int_equal(run(out, sizeof(out), "head -c $(( $(stat -c %%s '%s') / 3 )) '%s' > '%s'", in, in, cut), 0);
+	assert_int_equal(run(out, sizeof(out), "'%s' render --profile '%s/stereo-pair.conf' '%s' '%s' 2>&1",
+			SOUNDSTAGE_EXE, PROFILE_DIR, cut, rendered), 0);
+	print_message("truncated input: %s", out);
+	assert_non_null(strstr(out, "cut.wav is truncated"));
+	/* and a whole file says nothing of the kind */
+	assert_int_equal(run(out, sizeof(out), "'%s' render --profile '%s/stereo-pair.conf' '%s' '%s' 2>&1",
+			SOUNDSTAGE_EXE, PROFILE_DIR, in, rendered), 0);
+	assert_null(strstr(out, "truncated"));
+}
+
 static int setup(void **state)
 {
 	strcpy(dir, "/tmp/soundstage-cli-XXXXXX");
@@ -281,6 +307,7 @@ int main(void)
 		cmocka_unit_test(profile_and_design_json),
 		cmocka_unit_test(render_outputs),
 		cmocka_unit_test(errors_name_the_file),
+		cmocka_unit_test(truncated_input_warns),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -98,6 +98,17 @@ bad:
 	return -1;
 }
 
+
+/* libsndfile reads a WAV whose data chunk runs past the end of the file as far as it goes, and says so only in its
+ * log ("data : 384000 (should be 128003)"): true, with both sizes, when that happened. */
+static bool data_chunk_truncated(SNDFILE *f, long long *promised, long long *present)
+{
+	char log[4096];
+	sf_command(f, SFC_GET_LOG_INFO, log, sizeof(log));
+	const char *p = strstr(log, "\ndata : ");
+	return p != NULL && sscanf(p, "\ndata : %lld (should be %lld)", promised, present) == 2 && *present < *promised;
+}
+
 static int cmd_render(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -186,12 +197,26 @@ static int cmd_render(int argc, char **argv)
 	float *inter = malloc(sizeof(float) * (size_t)quantum * (size_t)(info.channels > nout ? info.channels : nout));
 	float *l = malloc(sizeof(float) * (size_t)quantum), *r = malloc(sizeof(float) * (size_t)quantum);
 	float *planar = malloc(sizeof(float) * (size_t)quantum * (size_t)nout);
+	if (inter == NULL || l == NULL || r == NULL || planar == NULL) {
+		fprintf(stderr, "soundstage render: out of memory for a quantum of %ld frames\n", quantum);
+		free(inter);
+		free(l);
+		free(r);
+		free(planar);
+		sf_close(out);
+		sf_close(in);
+		ss_engine_free(e);
+		ss_filterset_free(fs);
+		return 1;
+	}
 	float *outs[SS_MAX_DRIVERS];
 	for (int o = 0; o < nout; o++)
 		outs[o] = planar + (size_t)o * quantum;
-	sf_count_t got;
+	sf_count_t got, frames_read = 0;
 	long replaced = 0;
+	int status = 0;
 	while ((got = sf_readf_float(in, inter, quantum)) > 0) {
+		frames_read += got;
 		for (sf_count_t i = 0; i < got; i++) {
 			l[i] = inter[i * info.channels];
 			r[i] = inter[i * info.channels + (info.channels - 1)];
@@ -202,8 +227,20 @@ static int cmd_render(int argc, char **argv)
 		for (sf_count_t i = 0; i < got; i++)
 			for (int o = 0; o < nout; o++)
 				inter[i * nout + o] = outs[o][i];
-		sf_writef_float(out, inter, got);
+		if (sf_writef_float(out, inter, got) != got) {
+			fprintf(stderr, "soundstage render: %s: write failed: %s\n", out_path, sf_strerror(out));
+			status = 1;
+			break;
+		}
 	}
+	long long promised, present;
+	if (status == 0 && data_chunk_truncated(in, &promised, &present))
+		fprintf(stderr, "soundstage render: warning: %s is truncated: its header promises %lld bytes of audio, the "
+				"file holds %lld (%lld frames rendered)\n", in_path, promised, present, (long long)frames_read);
+	else if (status == 0 && frames_read < info.frames)
+		fprintf(stderr, "soundstage render: warning: %s: the audio ends after %lld of the %lld frames its header "
+				"promises (the file is truncated); rendered what is there\n", in_path, (long long)frames_read,
+				(long long)info.frames);
 	float lim = ss_engine_take_limiter_min(e), elo, ehi;
 	ss_engine_take_effort_range(e, &elo, &ehi);
 	fprintf(stderr, "soundstage render: %s -> %s: %d channels at %d Hz, latency %d samples, effort level up to "
@@ -220,7 +257,7 @@ static int cmd_render(int argc, char **argv)
 	sf_close(in);
 	ss_engine_free(e);
 	ss_filterset_free(fs);
-	return 0;
+	return status;
 }
 
 /* ---- JSON output ---- */
