@@ -477,6 +477,18 @@ void pwd_count_xruns(struct pwd *d, void *arg)
 	pwd_xruns(d, arg);
 }
 
+static int verdicts, spoiled;
+
+int pwd_run_verdict(int cmocka_result)
+{
+	fprintf(stderr, "daemon measurements: %d judged, %d skipped for xruns\n", verdicts, spoiled);
+	if (cmocka_result == 0 && verdicts == 0 && spoiled > 0) {
+		fprintf(stderr, "FAILED: every measurement was skipped for xruns: this run says nothing about Soundstage\n");
+		return 1;
+	}
+	return cmocka_result;
+}
+
 bool pwd_measurement_spoiled(struct pwd *d, struct pwd_xruns *x, bool mismatch)
 {
 	read_xruns(d, x);
@@ -485,8 +497,10 @@ bool pwd_measurement_spoiled(struct pwd *d, struct pwd_xruns *x, bool mismatch)
 	if (mismatch && x->clients + x->ours + x->graph > 0) {
 		/* a stalled machine (this one is a shared VM) drops cycles; that is a speed figure, not a verdict */
 		fprintf(stderr, "  SKIPPED: the graph xrun during the measurement; no verdict on Soundstage's output\n");
+		spoiled++;
 		return true;
 	}
+	verdicts++;
 	return false;
 }
 

@@ -28,6 +28,8 @@ void pwd_init(struct pwd *d, const char *name);
 const char *pwd_daemon_env(void);
 /* True (and the report copied to stderr) if a sanitizer reported an error in this log. */
 bool pwd_sanitizer_report(const char *log);
+/* The run's exit status: cmocka's, or a failure when measurements were made and every one was skipped for xruns. */
+int pwd_run_verdict(int cmocka_result);
 int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool wireplumber);
 void pwd_stop(struct pwd *d);
 /* Whether the daemon exits of its own accord within `seconds` (a module that refuses to load makes it exit, but

@@ -1,6 +1,7 @@
 /* The designed filters, judged through the acoustic model (sphere head, free-field drivers, image-source
  * room). Targets from the DSP-core issue; the upmix: test_upmix.c. */
 #include <complex.h>
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -271,10 +272,44 @@ static void low_latency_cost(void **state)
 	}
 }
 
+/* A valid profile whose design would take minutes (32 drivers at 384 kHz) is refused before any work, with the
+ * drivers key's position and what to change; every shipped profile is far inside the bound at 48 and 96 kHz. */
+static void design_cost_bounded(void **state)
+{
+	static char text[16384];
+	size_t len = (size_t)snprintf(text, sizeof(text), "listener = { distance = 2.0 }\nsample-rate = 384000\ndrivers = [\n");
+	for (int i = 0; i < 32; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "  { name = d%d channel = AUX%d position = [ 0 %.3f 0 ] "
+				"axis = [ -1 0 0 ] band = [ 300 20000 ] radius = 0.01 }\n", i, i, -0.31 + 0.02 * i);
+	snprintf(text + len, sizeof(text) - len, "]\n");
+	struct ss_profile p;
+	struct ss_error err;
+	assert_int_equal(ss_profile_parse(&p, "big.conf", text, strlen(text), &err), 0);
+	struct ss_filterset *fs = NULL;
+	const int r = ss_design(&p, 384000.0, NULL, &fs, &err);
+	print_message("32 drivers at 384 kHz: %.0f s estimated; ss_design: %d: %s\n", ss_design_cost_seconds(&p, 384000.0),
+			r, err.msg);
+	assert_int_equal(r, -E2BIG);
+	assert_null(fs);
+	assert_non_null(strstr(err.msg, "big.conf:3:"));
+	assert_non_null(strstr(err.msg, "drivers"));
+	assert_string_equal(err.key, "drivers");
+	const char *names[] = { "studio-5", "soundbar-4", "compact-pair", "stereo-pair", "array-16" };
+	for (int k = 0; k < 5; k++) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s.conf", PROFILE_DIR, names[k]);
+		assert_int_equal(ss_profile_load(&p, path, &err), 0);
+		print_message("%-12s estimated design time %.1f s at 48 kHz, %.1f s at 96 kHz\n", names[k],
+				ss_design_cost_seconds(&p, 48000.0), ss_design_cost_seconds(&p, 96000.0));
+		assert_int_equal(ss_design_check_cost(&p, 96000.0, &err), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(latency_budget),
+		cmocka_unit_test(design_cost_bounded),
 		cmocka_unit_test(low_latency_cost),
 		cmocka_unit_test(ctc_separation),
 		cmocka_unit_test(delay_alignment),

@@ -582,5 +582,5 @@ int main(void)
 	/* SS_TEST_FILTER=name (cmocka's wildcards) runs only the matching tests, for working on one */
 	if (getenv("SS_TEST_FILTER"))
 		cmocka_set_test_filter(getenv("SS_TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return pwd_run_verdict(cmocka_run_group_tests(tests, NULL, NULL));
 }
