@@ -197,24 +197,17 @@ static int cmd_render(int argc, char **argv)
 	float *inter = malloc(sizeof(float) * (size_t)quantum * (size_t)(info.channels > nout ? info.channels : nout));
 	float *l = malloc(sizeof(float) * (size_t)quantum), *r = malloc(sizeof(float) * (size_t)quantum);
 	float *planar = malloc(sizeof(float) * (size_t)quantum * (size_t)nout);
-	if (inter == NULL || l == NULL || r == NULL || planar == NULL) {
-		fprintf(stderr, "soundstage render: out of memory for a quantum of %ld frames\n", quantum);
-		free(inter);
-		free(l);
-		free(r);
-		free(planar);
-		sf_close(out);
-		sf_close(in);
-		ss_engine_free(e);
-		ss_filterset_free(fs);
-		return 1;
-	}
 	float *outs[SS_MAX_DRIVERS];
-	for (int o = 0; o < nout; o++)
-		outs[o] = planar + (size_t)o * quantum;
 	sf_count_t got, frames_read = 0;
 	long replaced = 0;
 	int status = 0;
+	if (inter == NULL || l == NULL || r == NULL || planar == NULL) {
+		fprintf(stderr, "soundstage render: out of memory for a quantum of %ld frames\n", quantum);
+		status = 1;
+		goto done;
+	}
+	for (int o = 0; o < nout; o++)
+		outs[o] = planar + (size_t)o * quantum;
 	while ((got = sf_readf_float(in, inter, quantum)) > 0) {
 		frames_read += got;
 		for (sf_count_t i = 0; i < got; i++) {
@@ -230,14 +223,14 @@ static int cmd_render(int argc, char **argv)
 		if (sf_writef_float(out, inter, got) != got) {
 			fprintf(stderr, "soundstage render: %s: write failed: %s\n", out_path, sf_strerror(out));
 			status = 1;
-			break;
+			goto done;
 		}
 	}
 	long long promised, present;
-	if (status == 0 && data_chunk_truncated(in, &promised, &present))
+	if (data_chunk_truncated(in, &promised, &present))
 		fprintf(stderr, "soundstage render: warning: %s is truncated: its header promises %lld bytes of audio, the "
 				"file holds %lld (%lld frames rendered)\n", in_path, promised, present, (long long)frames_read);
-	else if (status == 0 && frames_read < info.frames)
+	else if (frames_read < info.frames)
 		fprintf(stderr, "soundstage render: warning: %s: the audio ends after %lld of the %lld frames its header "
 				"promises (the file is truncated); rendered what is there\n", in_path, (long long)frames_read,
 				(long long)info.frames);
@@ -249,6 +242,7 @@ static int cmd_render(int argc, char **argv)
 	if (replaced)
 		fprintf(stderr, "soundstage render: %s: %ld input samples were NaN, infinite or beyond +-%g and were "
 				"replaced\n", in_path, replaced, (double)SS_INPUT_MAX);
+done:
 	free(inter);
 	free(l);
 	free(r);
