@@ -479,9 +479,6 @@ static void demo_runs(void **state)
 
 int main(void)
 {
-	const char *filter = getenv("SOUNDSTAGE_TEST_FILTER");
-	if (filter)
-		cmocka_set_test_filter(filter);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(matching_device, teardown),
 		cmocka_unit_test_teardown(volume_and_mute, teardown),
