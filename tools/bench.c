@@ -848,6 +848,13 @@ int main(int argc, char **argv)
 	free(yb);
 	free(m.in);
 	ss_filterset_free(fs);
+	/* the work folder goes whatever the verdict (it was left behind on a skip or a disagreement) */
+	if (!work_arg) {
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench: could not remove %s\n", work);
+	}
 	if (check && agreements == 0) {
 		fprintf(stderr, "bench: no peer engine produced output, nothing to compare: skipped\n");
 		return 77;
@@ -855,12 +862,6 @@ int main(int argc, char **argv)
 	if (check && !(worst_agreement <= 1e-4)) {
 		fprintf(stderr, "bench: the engines disagree: max |diff| / peak %.3g (expected <= 1e-4)\n", worst_agreement);
 		return 1;
-	}
-	if (!work_arg) {
-		char cmd[600];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
-		if (system(cmd) != 0)
-			fprintf(stderr, "bench: could not remove %s\n", work);
 	}
 	return 0;
 }
