@@ -191,6 +191,8 @@ static void poll_handoff(void *data, uint64_t expirations)
 				}
 			} else {
 				impl->switching = true;
+				if (ss_streams_swap_if_idle(impl))
+					pw_log_info("%s: the sink is idle, the new design plays from the next programme's first sample", impl->profile.path);
 			}
 		}
 	}

@@ -115,6 +115,10 @@ struct impl {
 int ss_streams_connect_playback(struct impl *impl);
 int ss_streams_open_sink(struct impl *impl);
 void ss_streams_close_sink(struct impl *impl);
+/* Main loop, after offering a redesign: if no audio has flowed for longer than the idle-reset gap, the data thread
+ * swaps the new engine in at once (ss_handoff_take_now) instead of waiting for the next programme. Blocks until the
+ * data thread has run it. Returns true if it swapped. */
+bool ss_streams_swap_if_idle(struct impl *impl);
 /* Close the sink and the output (the device went away: nothing to link, and no stream to fail). */
 void ss_streams_close_playback(struct impl *impl);
 void ss_streams_destroy(struct impl *impl);

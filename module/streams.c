@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <spa/param/audio/format-utils.h>
 #include <spa/param/latency-utils.h>
@@ -381,6 +382,27 @@ static int sync_data_thread(struct spa_loop *loop, bool async, uint32_t seq, con
 		void *user_data)
 {
 	return 0;
+}
+
+static int swap_if_idle(struct spa_loop *loop, bool async, uint32_t seq, const void *data, size_t size,
+		void *user_data)
+{
+	/* on the data thread between quanta (an invoke, not the process callback: reading the clock is allowed here) */
+	struct impl *impl = user_data;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);   /* the clock spa_io_clock.nsec counts in */
+	const uint64_t now = (uint64_t)ts.tv_sec * SPA_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+	const bool idle = impl->last_cycle_nsec == 0 ||
+		now - impl->last_cycle_nsec > 2 * impl->last_cycle_len_nsec + SS_IDLE_RESET_SLACK_NSEC;
+	return idle && ss_handoff_take_now(impl->handoff) ? 1 : 0;
+}
+
+bool ss_streams_swap_if_idle(struct impl *impl)
+{
+	struct pw_data_loop *dl = pw_context_get_data_loop(impl->context);
+	if (dl == NULL)
+		return false;
+	return pw_loop_invoke(pw_data_loop_get_loop(dl), swap_if_idle, 0, NULL, 0, true, impl) == 1;
 }
 
 void ss_streams_close_sink(struct impl *impl)

@@ -123,6 +123,72 @@ static void switch_is_seamless(void **state)
 	free(yb);
 }
 
+/* A design that lands while nothing plays (the module's sink idle past the reset gap) is swapped in at once: after
+ * ss_handoff_take_now the next programme is the new engine's output from its first sample (the handoff resets the
+ * engines after a gap, as the module asks), no warm-up, no crossfade; the old engine comes back to be freed. It
+ * refuses with nothing offered, before the first engine, and while a switch is under way. */
+static void idle_swap_takes_at_once(void **state)
+{
+	const int q = 301, nq = 40, len = q * nq;
+	struct ss_handoff *h = ss_handoff_new();
+	assert_false(ss_handoff_take_now(h));                       /* nothing offered, nothing running */
+	assert_int_equal(ss_handoff_offer(h, make_engine("studio-5", 48000.0, false)), 0);
+	assert_false(ss_handoff_take_now(h));                       /* the first engine: the next quantum takes it */
+	struct ss_engine *rb = make_engine("studio-5", 48000.0, true);
+	const int n = ss_engine_channels(rb);
+	float *l = malloc(sizeof(float) * len), *r = malloc(sizeof(float) * len);
+	float *y = calloc((size_t)n * len, sizeof(float)), *yb = calloc((size_t)n * len, sizeof(float));
+	for (int i = 0; i < len; i++)
+		signal_at(i, &l[i], &r[i]);
+	float *o[8];
+	for (int c = 0; c < n; c++)
+		o[c] = y + (size_t)c * len;
+	ss_handoff_process(h, l, r, o, n, q);                        /* programme A through the first engine */
+	assert_false(ss_handoff_take_now(h));                       /* nothing offered */
+	assert_int_equal(ss_handoff_offer(h, make_engine("studio-5", 48000.0, true)), 0);
+	alloc_count = 0;
+	alloc_counting = 1;
+	const bool took = ss_handoff_take_now(h);
+	alloc_counting = 0;
+	assert_true(took);
+	assert_int_equal(alloc_count, 0);
+	assert_false(ss_handoff_busy(h));
+	assert_int_equal(ss_handoff_latency(h), ss_engine_latency(rb));
+	struct ss_engine *old = ss_handoff_collect(h);
+	assert_non_null(old);
+	ss_engine_free(old);
+	/* programme B after the gap */
+	ss_handoff_reset(h);
+	for (int k = 0; k < nq; k++) {
+		float *ob[8];
+		for (int c = 0; c < n; c++) {
+			o[c] = y + (size_t)c * len + k * q;
+			ob[c] = yb + (size_t)c * len + k * q;
+		}
+		ss_handoff_process(h, l + k * q, r + k * q, o, n, q);
+		ss_engine_process(rb, l + k * q, r + k * q, ob, q);
+	}
+	double md = 0, pk = 0;
+	for (size_t i = 0; i < (size_t)n * len; i++) {
+		md = fmax(md, fabs(y[i] - yb[i]));
+		pk = fmax(pk, fabs(yb[i]));
+	}
+	print_message("idle swap: B vs a fresh engine of the new design from sample 0: max |difference| %.3g (peak %.3f)\n",
+			md, pk);
+	assert_true(pk > 0.05);
+	assert_true(md < 1e-6);
+	/* while a switch is under way it refuses: offer, let the data thread start the warm-up, try */
+	assert_int_equal(ss_handoff_offer(h, make_engine("studio-5", 48000.0, false)), 0);
+	ss_handoff_process(h, l, r, o, n, q);
+	assert_false(ss_handoff_take_now(h));
+	ss_engine_free(rb);
+	ss_handoff_free(h);
+	free(l);
+	free(r);
+	free(y);
+	free(yb);
+}
+
 /* The first design arrives while a programme already plays into silence (the module designs on a worker): the
  * engine fades in, no step larger than the programme's own through a running engine. */
 static void first_engine_fades_in(void **state)
@@ -265,6 +331,7 @@ int main(void)
 		cmocka_unit_test(switch_is_seamless),
 		cmocka_unit_test(silence_without_engine),
 		cmocka_unit_test(first_engine_fades_in),
+		cmocka_unit_test(idle_swap_takes_at_once),
 		cmocka_unit_test(concurrent_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -138,6 +138,20 @@ static void take_pending(struct ss_handoff *h)
 	h->fade_pos = -1;
 }
 
+bool ss_handoff_take_now(struct ss_handoff *h)
+{
+	if (h->cur == NULL || h->next != NULL || atomic_load(&h->retired) != NULL || atomic_load(&h->pending) == NULL)
+		return false;
+	struct ss_engine *e = atomic_exchange(&h->pending, NULL);
+	atomic_store(&h->retired, h->cur);
+	h->cur = e;
+	h->fade_pos = -1;
+	h->fade_in_len = h->fade_in_pos = 0;
+	atomic_store(&h->latency, ss_engine_latency(e));
+	atomic_store(&h->busy, false);
+	return true;
+}
+
 static int run(struct ss_handoff *h, const float *left, const float *right, float *const *out, int n_out,
 		uint32_t n)
 {

@@ -46,6 +46,14 @@ SS_EXPORT void ss_handoff_get_controls(struct ss_handoff *h, struct ss_controls 
  * suspended starts again as a fresh engine would). Any thread. */
 SS_EXPORT void ss_handoff_reset(struct ss_handoff *h);
 
+/** Data thread, between quanta, and only when no audio is flowing (the sink idle or suspended for longer than the
+ * gap after which ss_handoff_reset is asked for anyway): the offered engine replaces the running one at once, without
+ * warm-up or crossfade, and the running one goes to the retired slot. A design that lands while nothing plays is so
+ * the one the next programme starts with, instead of crossfading in during its first ~100 ms. Returns true if it
+ * swapped; false with nothing offered, no engine running yet (the next quantum takes the first one anyway) or a
+ * switch already under way. Nothing allocates, locks, logs or makes syscalls. */
+SS_EXPORT bool ss_handoff_take_now(struct ss_handoff *h);
+
 /** Latency (samples) of the engine now playing, 0 before the first; readable from any thread. */
 SS_EXPORT int ss_handoff_latency(struct ss_handoff *h);
 
