@@ -7,10 +7,16 @@
 #include "../acoustics/driver.h"
 #include "../acoustics/head.h"
 #include "../acoustics/plant.h"
+#include "../util/bisect.h"
 #include "../util/cmat.h"
 #include "crossover.h"
 
-#define DEG (M_PI / 180.0)
+/* The regularisation's range, relative to the mean diagonal of the beam's Gram (or covariance) matrix: from
+ * practically none to far above every eigenvalue (the matched filter, scaled: the least effort). 40 bisections over
+ * those 25 nats. See SS_CTC_BETA_MIN in ctc.c for why the two solvers' ranges differ. */
+#define SS_BEAM_MU_MIN 1e-8
+#define SS_BEAM_MU_MAX 1e3
+#define SS_BEAM_BISECTIONS 40
 
 /* The radiation models the beam is designed on (driver.h). Adding the small box's wider model (equal weight in the
  * least squares and the radiated power, judged on the worse) was tried: on studio-5 it gave 24.9 instead of 20.0 dB
@@ -22,9 +28,9 @@ static const struct ss_radiation *const models[] = { &ss_radiation_nominal };
 
 void ss_beam_direction(double az_deg, double el_deg, double u[3])
 {
-	u[0] = -cos(az_deg * DEG) * cos(el_deg * DEG);
-	u[1] = sin(az_deg * DEG) * cos(el_deg * DEG);
-	u[2] = sin(el_deg * DEG);
+	u[0] = -cos(az_deg * SS_RAD_PER_DEG) * cos(el_deg * SS_RAD_PER_DEG);
+	u[1] = sin(az_deg * SS_RAD_PER_DEG) * cos(el_deg * SS_RAD_PER_DEG);
+	u[2] = sin(el_deg * SS_RAD_PER_DEG);
 }
 
 void ss_beam_steering(const struct ss_profile *p, double f, const double u[3], double complex *a)
@@ -52,7 +58,7 @@ static void grid_add(struct ss_beam_grid *g, const struct ss_profile *p, double 
 	int k = g->n++;
 	ss_beam_direction(az, el, g->u[k]);
 	/* angle off the listener direction */
-	double psi = acos(-g->u[k][0] > 1.0 ? 1.0 : (-g->u[k][0] < -1.0 ? -1.0 : -g->u[k][0])) / DEG;
+	double psi = acos(-g->u[k][0] > 1.0 ? 1.0 : (-g->u[k][0] < -1.0 ? -1.0 : -g->u[k][0])) / SS_RAD_PER_DEG;
 	double edge = p->beam.lobe_deg * (75.0 / 45.0);
 	double t = psi >= edge ? 0.0 : cos(M_PI / 2.0 * psi / edge);
 	double w = solid;
@@ -77,9 +83,9 @@ void ss_beam_grid_init(const struct ss_profile *p, struct ss_beam_grid *g)
 		grid_add(g, p, a > 180 ? a - 360 : a, 0.0, 1.0);
 	for (int s = -1; s <= 1; s += 2) {
 		for (int a = 0; a < 360; a += 10)
-			grid_add(g, p, a > 180 ? a - 360 : a, 30.0 * s, 2.0 * cos(30 * DEG));
+			grid_add(g, p, a > 180 ? a - 360 : a, 30.0 * s, 2.0 * cos(30 * SS_RAD_PER_DEG));
 		for (int a = 0; a < 360; a += 20)
-			grid_add(g, p, a > 180 ? a - 360 : a, 60.0 * s, 4.0 * cos(60 * DEG));
+			grid_add(g, p, a > 180 ? a - 360 : a, 60.0 * s, 4.0 * cos(60 * SS_RAD_PER_DEG));
 		grid_add(g, p, 0.0, 90.0 * s, 2.0);
 	}
 }
@@ -181,6 +187,22 @@ static double solve_lcmv(int n, const double complex *R, double tr, const double
 	return effort_of(n, w, x);
 }
 
+struct lcmv_search {
+	int n;
+	const double complex *R;
+	double tr;
+	const double complex *Cm;
+	const double *b, *x;
+	double cap;
+	double complex *w;
+};
+
+static bool lcmv_within_cap(void *ctx, double mu)
+{
+	struct lcmv_search *s = ctx;
+	return solve_lcmv(s->n, s->R, s->tr, s->Cm, 3, s->b, s->x, mu, s->w) <= s->cap;
+}
+
 /* The diffuse-field alternative (see beam.h): least radiated power, 1 toward the listener, 0 at +-null. */
 static void solve_least_power(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double cap,
 		double complex *w)
@@ -209,19 +231,11 @@ static void solve_least_power(const struct ss_profile *p, const struct ss_beam_g
 			Cm[c * n + i] = conj(a[i] * b[i]);   /* constraint rows: response = sum conj(row) x ... */
 	}
 	/* the constraint is C^H x = z with C's columns conj(a b): (a b)^T x = z */
-	double lo = log(1e-8), hi = log(1e3);
-	if (solve_lcmv(n, R, tr, Cm, 3, b, x, exp(lo), w) <= cap)
-		return;
-	if (solve_lcmv(n, R, tr, Cm, 3, b, x, exp(hi), w) > cap)
-		return;
-	for (int it = 0; it < 40; it++) {
-		double mid = 0.5 * (lo + hi);
-		if (solve_lcmv(n, R, tr, Cm, 3, b, x, exp(mid), w) <= cap)
-			hi = mid;
-		else
-			lo = mid;
-	}
-	solve_lcmv(n, R, tr, Cm, 3, b, x, exp(hi), w);
+	struct lcmv_search s = { n, R, tr, Cm, b, x, cap, w };
+	if (lcmv_within_cap(&s, SS_BEAM_MU_MIN) || !lcmv_within_cap(&s, SS_BEAM_MU_MAX))
+		return;   /* at the bottom: unconstrained by the cap; at the top: the least effort there is */
+	solve_lcmv(n, R, tr, Cm, 3, b, x,
+			ss_bisect_log(lcmv_within_cap, &s, SS_BEAM_MU_MIN, SS_BEAM_MU_MAX, SS_BEAM_BISECTIONS, false), w);
 }
 
 static double solve_pattern(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double cap,
@@ -262,6 +276,21 @@ double ss_beam_solve(const struct ss_profile *p, const struct ss_beam_grid *g, d
 	return e;
 }
 
+struct mu_search {
+	int n;
+	const double complex *G, *h;
+	const double *b, *x;
+	const double complex *a0;
+	double tr, cap;
+	double complex *w;
+};
+
+static bool mu_within_cap(void *ctx, double mu)
+{
+	struct mu_search *s = ctx;
+	return solve_mu(s->n, s->G, s->h, s->b, s->x, s->a0, mu * s->tr, s->w) <= s->cap;
+}
+
 static double solve_pattern(const struct ss_profile *p, const struct ss_beam_grid *g, double f, double cap,
 		double complex *w)
 {
@@ -291,22 +320,15 @@ static double solve_pattern(const struct ss_profile *p, const struct ss_beam_gri
 	for (int i = 0; i < n; i++)
 		tr += creal(G[i * n + i]);
 	tr /= n;
-	double lo = log(1e-8), hi = log(1e3);
-	double e = solve_mu(n, G, h, b, x, a0, exp(lo) * tr, w);
+	struct mu_search s = { n, G, h, b, x, a0, tr, cap, w };
+	double e = solve_mu(n, G, h, b, x, a0, SS_BEAM_MU_MIN * tr, w);
 	if (e <= cap)
 		return e;
-	e = solve_mu(n, G, h, b, x, a0, exp(hi) * tr, w);
+	e = solve_mu(n, G, h, b, x, a0, SS_BEAM_MU_MAX * tr, w);
 	if (e > cap)
 		return e; /* even the most regularised beam exceeds the cap: keep it, it is the least effort */
-	for (int it = 0; it < 40; it++) {
-		double mid = 0.5 * (lo + hi);
-		e = solve_mu(n, G, h, b, x, a0, exp(mid) * tr, w);
-		if (e <= cap)
-			hi = mid;
-		else
-			lo = mid;
-	}
-	return solve_mu(n, G, h, b, x, a0, exp(hi) * tr, w);
+	const double mu = ss_bisect_log(mu_within_cap, &s, SS_BEAM_MU_MIN, SS_BEAM_MU_MAX, SS_BEAM_BISECTIONS, false);
+	return solve_mu(n, G, h, b, x, a0, mu * tr, w);
 }
 
 void ss_centre_plain(const struct ss_profile *p, double f, double complex *w)

@@ -4,12 +4,21 @@
 #include <math.h>
 #include <string.h>
 
+#include "../util/bisect.h"
 #include "../util/cmat.h"
 
 #define SS_CTC_WORTH_DB 0.5      /* effort is only spent where it buys more separation than this */
 #define SS_CTC_MLS_ITERATIONS 4  /* magnitude least-squares passes where the far ear's phase is free */
 #define SS_CTC_MEMBER_ITERATIONS 2 /* passes of each member's own ipsilateral gain */
 #define SS_CTC_BISECTIONS 24     /* over 25 nats of beta: 1.5e-6 of a nat */
+/* The regularisation's range, relative to the mean eigenvalue of the population's Gram matrix (pr->trace): at the
+ * bottom, only directions weaker than 1e-7 of the mean are suppressed (practically the unregularised inverse); at the
+ * top, beta exceeds every eigenvalue (at most SS_MAX_DRIVERS x the mean) by orders of magnitude and the solution is
+ * the matched filter, scaled: the least effort any cancellation can have. The beam (beam.c) searches 1e-8 .. 1e3 of
+ * its own Gram's mean diagonal; the two ranges are as they were written and every README figure was made with them:
+ * making them one is a design change to measure, not a tidying. */
+#define SS_CTC_BETA_MIN 1e-7
+#define SS_CTC_BETA_MAX 1e4
 
 void ss_ctc_prepare(struct ss_ctc_problem *pr, int n, int m, double complex (*C)[2][SS_MAX_DRIVERS],
 		const double *weight, const double *band_w)
@@ -102,47 +111,54 @@ static double contra_error(const struct ss_ctc_problem *pr, const double complex
 	return sqrt(acc / wsum) / (cabs(d[ipsi]) + 1e-300);
 }
 
+struct ctc_search {
+	const struct ss_ctc_problem *pr;
+	const double complex *target, *g;
+	int ipsi;
+	double cap, worst;
+	double complex *w;
+};
+
+static bool effort_within_cap(void *ctx, double beta)
+{
+	struct ctc_search *s = ctx;
+	return solve_once(s->pr, s->target, s->g, s->ipsi, beta, s->w) <= s->cap;
+}
+
+static bool contra_within_worst(void *ctx, double beta)
+{
+	struct ctc_search *s = ctx;
+	solve_once(s->pr, s->target, s->g, s->ipsi, beta, s->w);
+	return contra_error(s->pr, s->target, s->g, s->ipsi, s->w) <= s->worst;
+}
+
 static void solve_for(const struct ss_ctc_problem *pr, const double complex target[2], const double complex *g,
 		int ipsi, double cap, double complex *w, struct ss_ctc_result *res)
 {
-	const double top = log(1e4);
-	double lo = log(1e-7), hi = top;
+	struct ctc_search s = { .pr = pr, .target = target, .g = g, .ipsi = ipsi, .cap = cap, .w = w };
+	double least;   /* the least regularisation the cap allows */
 	res->capped = false;
-	if (solve_once(pr, target, g, ipsi, exp(lo), w) <= cap) {
-		hi = lo;
-	} else if (solve_once(pr, target, g, ipsi, exp(hi), w) > cap) {
+	if (effort_within_cap(&s, SS_CTC_BETA_MIN)) {
+		least = SS_CTC_BETA_MIN;
+	} else if (!effort_within_cap(&s, SS_CTC_BETA_MAX)) {
 		/* no cancellation fits the cap here: the least effort that still gives the ipsilateral ear its target
 		 * (the drivers adding up coherently at that ear), not a quieter ear */
 		res->capped = true;
+		least = SS_CTC_BETA_MAX;
 	} else {
-		for (int it = 0; it < SS_CTC_BISECTIONS; it++) {
-			double mid = 0.5 * (lo + hi);
-			if (solve_once(pr, target, g, ipsi, exp(mid), w) <= cap)
-				hi = mid;
-			else
-				lo = mid;
-		}
+		least = ss_bisect_log(effort_within_cap, &s, SS_CTC_BETA_MIN, SS_CTC_BETA_MAX, SS_CTC_BISECTIONS, false);
 	}
-	/* hi is now the least regularisation the cap allows. Effort that buys less than SS_CTC_WORTH_DB of separation is
-	 * not spent: the most regularisation whose contralateral error is within that of the cap's. */
-	solve_once(pr, target, g, ipsi, exp(hi), w);
-	const double worst = contra_error(pr, target, g, ipsi, w) * pow(10.0, SS_CTC_WORTH_DB / 20.0);
-	double a = hi, b = top;
-	solve_once(pr, target, g, ipsi, exp(b), w);
-	if (contra_error(pr, target, g, ipsi, w) <= worst) {
-		a = b;
-	} else {
-		for (int it = 0; it < SS_CTC_BISECTIONS; it++) {
-			double mid = 0.5 * (a + b);
-			solve_once(pr, target, g, ipsi, exp(mid), w);
-			if (contra_error(pr, target, g, ipsi, w) <= worst)
-				a = mid;
-			else
-				b = mid;
-		}
-	}
-	res->effort = solve_once(pr, target, g, ipsi, exp(a), w);
-	res->beta = exp(a);
+	/* Effort that buys less than SS_CTC_WORTH_DB of separation is not spent: the most regularisation whose
+	 * contralateral error is within that of the cap's. */
+	solve_once(pr, target, g, ipsi, least, w);
+	s.worst = contra_error(pr, target, g, ipsi, w) * pow(10.0, SS_CTC_WORTH_DB / 20.0);
+	double beta;
+	if (contra_within_worst(&s, SS_CTC_BETA_MAX))
+		beta = SS_CTC_BETA_MAX;
+	else
+		beta = ss_bisect_log(contra_within_worst, &s, least, SS_CTC_BETA_MAX, SS_CTC_BISECTIONS, true);
+	res->effort = solve_once(pr, target, g, ipsi, beta, w);
+	res->beta = beta;
 }
 
 /* Each member's own gain: what the solution gives its ipsilateral ear relative to the design plant's. */
