@@ -13,7 +13,8 @@
 
 #include <spa/utils/json.h>
 
-#define SPEED_OF_SOUND 343.0
+#include "util/units.h"
+
 
 struct parser {
 	const char *file;
@@ -1050,7 +1051,7 @@ int ss_profile_validate(const struct ss_profile *p, struct ss_error *err)
 					"the drivers covering %g..%g Hz have no lateral spread (all at y = %.3f m); "
 					"expected drivers spread across y to steer nulls to the sides", p->beam.band[0],
 					p->beam.band[1], ys[0]);
-		double f_alias = SPEED_OF_SOUND / (2.0 * gap);
+		double f_alias = SS_SPEED_OF_SOUND / (2.0 * gap);
 		if (p->beam.band[1] > f_alias * 1.0001)
 			return fail_pos(p, err, p->src_beam_band, "beam.band",
 					"%g Hz is above the spatial-aliasing limit %.0f Hz of drivers %.3f m apart; "

@@ -16,6 +16,7 @@
 #include <sndfile.h>
 
 #include "pwdaemon.h"
+#include "util/random.h"
 
 #define SOUNDSTAGE SOUNDSTAGE_EXE
 #define ARRAY_POS "AUX0 AUX1 AUX2 AUX3 AUX4"
@@ -29,11 +30,11 @@ static void write_input(const char *path, int rate, double lead, double seconds,
 	assert_non_null(f);
 	long n0 = (long)(lead * rate), n1 = n0 + (long)(seconds * rate), n = n1 + (long)(0.3 * rate);
 	float *x = calloc((size_t)n * 2, sizeof(float));
-	uint32_t s = 12345;
+	struct ss_rng rng;
+	ss_rng_seed(&rng, 12345);
 	for (long t = n0; t < n1; t++) {
 		double tt = (double)(t - n0) / rate, env = fmin(1.0, tt / 0.01) * fmin(1.0, (double)(n1 - t) / rate / 0.01);
-		s = s * 1664525u + 1013904223u;
-		double noise = ((double)(s >> 8) / 16777216.0 - 0.5) * 0.2;
+		double noise = (ss_rng_uniform(&rng) - 0.5) * 0.2;
 		x[2 * t] = (float)(env * (0.25 * sin(2 * M_PI * 220.0 * tt) + 0.1 * sin(2 * M_PI * 3100.0 * tt) + noise));
 		x[2 * t + 1] = (float)(env * (0.25 * sin(2 * M_PI * 330.0 * tt) + 0.5 * noise));
 	}

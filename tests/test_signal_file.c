@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "signal_file.h"
+#include "util/random.h"
 
 #define FRAMES 20000
 #define ONSET 1000
@@ -22,13 +23,10 @@ static struct wav noise(long frames)
 	struct wav w = { .rate = 48000, .channels = 2, .frames = frames };
 	w.data = calloc((size_t)frames * 2, sizeof(float));
 	assert_non_null(w.data);
-	uint32_t s = 2463534242u;
-	for (long i = ONSET * 2; i < frames * 2; i++) {
-		s ^= s << 13;
-		s ^= s >> 17;
-		s ^= s << 5;
-		w.data[i] = (float)(s >> 8) / 16777216.0f - 0.5f;
-	}
+	struct ss_rng rng;
+	ss_rng_seed(&rng, 2463534242u);
+	for (long i = ONSET * 2; i < frames * 2; i++)
+		w.data[i] = (float)(ss_rng_uniform(&rng) - 0.5);
 	return w;
 }
 

@@ -83,7 +83,7 @@ double ss_woodworth_itd(double az, double a, double c)
 
 void ss_ear_direction(int ear, double ear_az_deg, double out[3])
 {
-	double az = (ear == 0 ? 1.0 : -1.0) * ear_az_deg * M_PI / 180.0;
+	double az = (ear == 0 ? 1.0 : -1.0) * ear_az_deg * SS_RAD_PER_DEG;
 	out[0] = cos(az);
 	out[1] = sin(az);
 	out[2] = 0.0;

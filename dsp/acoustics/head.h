@@ -10,7 +10,8 @@
 
 #include <complex.h>
 
-#define SS_SPEED_OF_SOUND 343.0   /* m/s */
+#include "../util/units.h"   /* SS_SPEED_OF_SOUND */
+
 #define SS_HEAD_RADIUS 0.0875     /* m */
 #define SS_EAR_AZIMUTH_DEG 100.0  /* ears at +-100 deg azimuth: slightly behind the interaural axis (KEMAR fit) */
 

@@ -70,7 +70,7 @@ void ss_plant_eval(const struct ss_profile *p, const double head_offset[3], doub
 
 void ss_real_source_ears(double az_deg, double r, double f, double reference_distance, double complex out[2])
 {
-	double az = az_deg * M_PI / 180.0;
+	double az = az_deg * SS_RAD_PER_DEG;
 	double src[3] = { r * cos(az), r * sin(az), 0.0 }, head[3] = { 0, 0, 0 };
 	ears_of_point(src, head, f, reference_distance, 1.0, out);
 }

@@ -91,7 +91,7 @@ static int design_levels(struct design *d, const struct level_spec *spec, int co
 	const struct ss_profile *p = d->p;
 	const int n = d->n;
 	const double top_db = p->ctc.effort_db;
-	const double tau_ref = ss_woodworth_itd(p->virtualizer.angle_deg * M_PI / 180.0, SS_HEAD_RADIUS,
+	const double tau_ref = ss_woodworth_itd(p->virtualizer.angle_deg * SS_RAD_PER_DEG, SS_HEAD_RADIUS,
 			SS_SPEED_OF_SOUND);
 	struct ss_ctc_problem *pr = malloc(sizeof(*pr));
 	double complex (*C)[2][SS_MAX_DRIVERS] = malloc(sizeof(*C) * SS_POPULATION_MAX);

@@ -28,7 +28,7 @@ bool ss_population_wants_position(const struct ss_profile *p)
 	if (p->n_drivers < 3 || p->n_drivers > SS_POPULATION_MAX_DRIVERS)
 		return false;
 	/* toward the listener is -x (profile.h); the axis is a unit vector */
-	const double c = cos(SS_POPULATION_FORWARD_DEG * M_PI / 180.0);
+	const double c = cos(SS_POPULATION_FORWARD_DEG * SS_RAD_PER_DEG);
 	for (int i = 0; i < p->n_drivers; i++)
 		if (-p->drivers[i].axis[0] < c)
 			return false;

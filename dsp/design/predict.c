@@ -93,7 +93,7 @@ static int real_source(const struct ss_profile *p, const struct ss_listener *hea
 	memset(&src, 0, sizeof(src));
 	src.listener_distance = p->listener_distance;
 	src.n_drivers = 1;
-	double az = (side == 0 ? 1.0 : -1.0) * p->virtualizer.angle_deg * M_PI / 180.0;
+	double az = (side == 0 ? 1.0 : -1.0) * p->virtualizer.angle_deg * SS_RAD_PER_DEG;
 	src.drivers[0].directivity = SS_DIRECTIVITY_POINT;
 	src.drivers[0].position[0] = dist * cos(az) - p->listener_distance;
 	src.drivers[0].position[1] = dist * sin(az);
