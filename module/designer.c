@@ -125,7 +125,7 @@ static void start_job(struct impl *impl, enum job_kind kind)
 	}
 	struct design_job *job = calloc(1, sizeof(*job));
 	if (job == NULL) {
-		pw_log_error("%s: can't design: %m", impl->profile_path);
+		pw_log_error("%s: can't design: %s", impl->profile_path, strerror(errno));
 		return;
 	}
 	job->kind = kind;
@@ -276,7 +276,7 @@ static void find_wisdom_path(struct impl *impl)
 		if (slash)
 			*slash = '\0';
 		if (mkdir(base, 0700) < 0 && errno != EEXIST) {
-			pw_log_info("no FFTW wisdom cache in %s: %m (plans are measured at every start)", base);
+			pw_log_info("no FFTW wisdom cache in %s: %s (plans are measured at every start)", base, strerror(errno));
 			return;
 		}
 		if (!slash)

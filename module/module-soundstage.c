@@ -36,7 +36,9 @@
 
 #include "module.h"
 
-PW_LOG_TOPIC(ss_module_topic, "mod.soundstage");
+/* PW_LOG_TOPIC() written out: its compound-literal initialiser is not a constant in ISO C (warning_level 3) */
+static struct spa_log_topic ss_module_topic_value = { .version = SPA_VERSION_LOG_TOPIC, .topic = "mod.soundstage" };
+struct spa_log_topic *const ss_module_topic = &ss_module_topic_value;
 
 static const struct spa_dict_item module_props[] = {
 	{ PW_KEY_MODULE_AUTHOR, "The Soundstage developers" },
@@ -200,7 +202,7 @@ int pipewire__module_init(struct pw_impl_module *module, const char *args)
 	if (props == NULL || impl->capture_props == NULL || impl->playback_props == NULL || impl->silence == NULL ||
 			impl->handoff == NULL) {
 		res = -errno;
-		pw_log_error("can't create module: %m");
+		pw_log_error("can't create module: %s", strerror(errno));
 		goto error;
 	}
 
@@ -315,7 +317,7 @@ int pipewire__module_init(struct pw_impl_module *module, const char *args)
 	}
 	if (impl->core == NULL) {
 		res = -errno;
-		pw_log_error("can't connect: %m");
+		pw_log_error("can't connect: %s", strerror(errno));
 		goto error;
 	}
 	pw_properties_free(props);

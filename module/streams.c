@@ -227,12 +227,12 @@ static void state_changed(void *data, enum pw_stream_state old, enum pw_stream_s
 	case PW_STREAM_STATE_UNCONNECTED:
 		if (impl->sink_closing || impl->unloading)
 			break;
-		pw_log_info("module %p: unconnected", impl);
+		pw_log_info("module %p: unconnected", (void *)impl);
 		impl->unloading = true;
 		pw_impl_module_schedule_destroy(impl->module);
 		break;
 	case PW_STREAM_STATE_ERROR:
-		pw_log_warn("module %p: stream error: %s", impl, error);
+		pw_log_warn("module %p: stream error: %s", (void *)impl, error);
 		break;
 	case PW_STREAM_STATE_STREAMING:
 		if (impl->position)

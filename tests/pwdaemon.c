@@ -140,10 +140,9 @@ bool pwd_exits(struct pwd *d, double seconds)
 
 bool pwd_wait_designed(const char *sink, int n, double timeout)
 {
-	char want[64], cmd[256];
+	char want[64];
 	snprintf(want, sizeof(want), "soundstage.designs = \"%d\"", n);
-	snprintf(cmd, sizeof(cmd), "pw-cli info '%s'", sink);
-	return pwd_wait_output(want, timeout, cmd);
+	return pwd_wait_output(want, timeout, "pw-cli info '%s'", sink);
 }
 
 const char *pwd_daemon_env(void)

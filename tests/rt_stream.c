@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include <pipewire/pipewire.h>
@@ -230,7 +231,7 @@ int main(int argc, char **argv)
 	d.stream = pw_stream_new_simple(loop, d.playing ? "rt-stream play" : "rt-stream record", props,
 			&stream_events, &d);
 	if (d.stream == NULL) {
-		fprintf(stderr, "rt-stream: can't create the stream: %m\n");
+		fprintf(stderr, "rt-stream: can't create the stream: %s\n", strerror(errno));
 		return 1;
 	}
 	uint8_t buffer[1024];
@@ -239,7 +240,7 @@ int main(int argc, char **argv)
 	if (pw_stream_connect(d.stream, d.playing ? PW_DIRECTION_OUTPUT : PW_DIRECTION_INPUT, PW_ID_ANY,
 			PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS | PW_STREAM_FLAG_RT_PROCESS,
 			params, 1) < 0) {
-		fprintf(stderr, "rt-stream: can't connect: %m\n");
+		fprintf(stderr, "rt-stream: can't connect: %s\n", strerror(errno));
 		return 1;
 	}
 	pw_main_loop_run(d.loop);
