@@ -13,6 +13,7 @@
 
 #include <spa/utils/json.h>
 
+#include "profile-schema.h"
 #include "util/units.h"
 
 
@@ -204,8 +205,8 @@ static int read_vector(struct parser *ps, struct spa_json *it, const char *key, 
 		return fail_at(ps, v, key, "expected an array of %d numbers (%s), got %s", n, unit, tok_kind(v, len));
 	spa_json_enter(it, &sub);
 	while ((elen = spa_json_next(&sub, &e)) > 0) {
-		char ekey[160];
-		snprintf(ekey, sizeof(ekey), "%s[%d]", key, count);
+		char ekey[192];
+		snprintf(ekey, sizeof(ekey), "%.160s[%d]", key, count);
 		if (count >= n)
 			return fail_at(ps, e, key, "expected exactly %d numbers (%s), got more", n, unit);
 		int r = read_number(ps, ekey, e, elen, lo, hi, unit, &out[count]);
@@ -329,221 +330,6 @@ static int enter_object(struct parser *ps, struct spa_json *it, struct spa_json 
 	return 0;
 }
 
-/* ---- sections ---- */
-
-static int parse_listener(struct parser *ps, struct spa_json *it, const struct member *pm)
-{
-	static const char *const known[] = { "distance", NULL };
-	struct spa_json sub;
-	struct member m;
-	unsigned seen = 0;
-	bool have_distance = false;
-	int r;
-	if ((r = enter_object(ps, it, &sub, "listener", pm)) < 0)
-		return r;
-	while ((r = next_member(ps, &sub, "listener", &m)) > 0) {
-		int idx = key_index(m.key, known);
-		if (idx < 0)
-			return unknown_key(ps, &m, "listener", known);
-		if ((r = check_duplicate(ps, &m, "listener", &seen, idx)) < 0)
-			return r;
-		if ((r = read_number(ps, "listener.distance", m.val, m.vlen, 0.3, 20.0, "m",
-				&ps->p->listener_distance)) < 0)
-			return r;
-		ps->p->src_listener_distance = srcpos(ps, m.val);
-		have_distance = true;
-	}
-	if (r < 0)
-		return r;
-	if (!have_distance)
-		return fail_at(ps, pm->val, "listener.distance", "missing; expected the listener distance in m (0.3..20)");
-	return 0;
-}
-
-static int parse_driver(struct parser *ps, struct spa_json *it, const char *v, int vlen, int index)
-{
-	static const char *const known[] = { "name", "channel", "position", "axis", "band", "directivity",
-		"radius", "gain", "limit", NULL };
-	enum { K_NAME, K_CHANNEL, K_POSITION, K_AXIS, K_BAND, K_DIRECTIVITY, K_RADIUS, K_GAIN, K_LIMIT };
-	static const unsigned required = (1u << K_NAME) | (1u << K_CHANNEL) | (1u << K_POSITION) |
-		(1u << K_AXIS) | (1u << K_BAND);
-	static const char *const what[] = {
-		"a name string", "a channel name (AUX0, AUX1, ...)", "[x y z] in m relative to the device centre",
-		"[x y z] unit vector", "[lo hi] in Hz" };
-	struct ss_driver *d = &ps->p->drivers[index];
-	char path[32], key[128];
-	struct spa_json sub;
-	struct member m;
-	unsigned seen = 0;
-	int r;
-
-	snprintf(path, sizeof(path), "drivers[%d]", index);
-	if (!tok_is_object(v, vlen))
-		return fail_at(ps, v, path, "expected a driver object { name = ... channel = ... position = [...] "
-				"axis = [...] band = [...] }, got %s", tok_kind(v, vlen));
-	spa_json_enter(it, &sub);
-	while ((r = next_member(ps, &sub, path, &m)) > 0) {
-		int idx = key_index(m.key, known);
-		if (idx < 0)
-			return unknown_key(ps, &m, path, known);
-		if ((r = check_duplicate(ps, &m, path, &seen, idx)) < 0)
-			return r;
-		snprintf(key, sizeof(key), "%s.%s", path, m.key);
-		switch (idx) {
-		case K_NAME:
-			r = read_string(ps, key, m.val, m.vlen, d->name, sizeof(d->name));
-			if (r == 0 && d->name[0] == '\0')
-				r = fail_at(ps, m.val, key, "expected a non-empty name");
-			break;
-		case K_CHANNEL:
-			r = read_string(ps, key, m.val, m.vlen, d->channel, sizeof(d->channel));
-			if (r == 0 && d->channel[0] == '\0')
-				r = fail_at(ps, m.val, key, "expected a channel name such as AUX0");
-			ps->p->src_driver_channel[index] = srcpos(ps, m.val);
-			break;
-		case K_POSITION:
-			r = read_vector(ps, &sub, key, m.val, m.vlen, 3, -2.0, 2.0, "m", d->position);
-			ps->p->src_driver_position[index] = srcpos(ps, m.val);
-			break;
-		case K_AXIS: {
-			r = read_vector(ps, &sub, key, m.val, m.vlen, 3, -1.0, 1.0, "unit vector", d->axis);
-			if (r == 0) {
-				double n = sqrt(d->axis[0] * d->axis[0] + d->axis[1] * d->axis[1] +
-						d->axis[2] * d->axis[2]);
-				if (n < 1e-6)
-					return fail_at(ps, m.val, key, "expected a non-zero direction vector");
-				for (int i = 0; i < 3; i++)
-					d->axis[i] /= n;
-			}
-			break;
-		}
-		case K_BAND:
-			r = read_vector(ps, &sub, key, m.val, m.vlen, 2, 10.0, 40000.0, "Hz", d->band);
-			if (r == 0 && !(d->band[1] > d->band[0] * 1.05))
-				r = fail_at(ps, m.val, key, "expected [lo hi] with hi above lo, got [%g %g]",
-						d->band[0], d->band[1]);
-			ps->p->src_driver_band[index] = srcpos(ps, m.val);
-			break;
-		case K_DIRECTIVITY: {
-			char s[32];
-			r = read_string(ps, key, m.val, m.vlen, s, sizeof(s));
-			if (r == 0) {
-				if (strcmp(s, "point") == 0)
-					d->directivity = SS_DIRECTIVITY_POINT;
-				else if (strcmp(s, "piston") == 0)
-					d->directivity = SS_DIRECTIVITY_PISTON;
-				else
-					r = fail_at(ps, m.val, key, "expected \"point\" or \"piston\", got \"%s\"", s);
-			}
-			break;
-		}
-		case K_RADIUS:
-			r = read_number(ps, key, m.val, m.vlen, 0.003, 0.3, "m", &d->radius);
-			break;
-		case K_GAIN:
-			r = read_number(ps, key, m.val, m.vlen, -40.0, 12.0, "dB", &d->gain_db);
-			break;
-		case K_LIMIT:
-			r = read_number(ps, key, m.val, m.vlen, -40.0, 0.0, "dBFS", &d->limit_db);
-			break;
-		}
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	for (int k = 0; k <= K_BAND; k++) {
-		if ((required & (1u << k)) && !(seen & (1u << k))) {
-			snprintf(key, sizeof(key), "%s.%s", path, known[k]);
-			return fail_at(ps, v, key, "missing; expected %s", what[k]);
-		}
-	}
-	return 0;
-}
-
-static int parse_drivers(struct parser *ps, struct spa_json *it, const struct member *pm)
-{
-	struct spa_json sub;
-	const char *v;
-	int vlen, n = 0;
-	if (!tok_is_array(pm->val, pm->vlen))
-		return fail_at(ps, pm->val, "drivers", "expected an array of driver objects [ { ... } ... ], got %s",
-				tok_kind(pm->val, pm->vlen));
-	ps->p->src_drivers = srcpos(ps, pm->val);
-	spa_json_enter(it, &sub);
-	while ((vlen = spa_json_next(&sub, &v)) > 0) {
-		if (n >= SS_MAX_DRIVERS)
-			return fail_at(ps, v, "drivers", "expected at most %d drivers", SS_MAX_DRIVERS);
-		struct ss_driver *d = &ps->p->drivers[n];
-		memset(d, 0, sizeof(*d));
-		d->directivity = SS_DIRECTIVITY_PISTON;
-		d->radius = 0.025;
-		d->limit_db = NAN;
-		int r = parse_driver(ps, &sub, v, vlen, n);
-		if (r < 0)
-			return r;
-		n++;
-	}
-	if (vlen < 0)
-		return syntax_error(ps, &sub, "drivers");
-	if (n == 0)
-		return fail_at(ps, pm->val, "drivers", "expected at least one driver");
-	ps->p->n_drivers = n;
-	return 0;
-}
-
-static int parse_upmix(struct parser *ps, struct spa_json *it, const struct member *pm)
-{
-	static const char *const known[] = { "enabled", "smoothing", NULL };
-	struct spa_json sub;
-	struct member m;
-	unsigned seen = 0;
-	int r;
-	if ((r = enter_object(ps, it, &sub, "upmix", pm)) < 0)
-		return r;
-	while ((r = next_member(ps, &sub, "upmix", &m)) > 0) {
-		int idx = key_index(m.key, known);
-		if (idx < 0)
-			return unknown_key(ps, &m, "upmix", known);
-		if ((r = check_duplicate(ps, &m, "upmix", &seen, idx)) < 0)
-			return r;
-		if (idx == 0)
-			r = read_bool(ps, "upmix.enabled", m.val, m.vlen, &ps->p->upmix.enabled);
-		else
-			r = read_number(ps, "upmix.smoothing", m.val, m.vlen, 5.0, 2000.0, "ms",
-					&ps->p->upmix.smoothing_ms);
-		if (r < 0)
-			return r;
-	}
-	return r;
-}
-
-static int parse_virtualizer(struct parser *ps, struct spa_json *it, const struct member *pm)
-{
-	static const char *const known[] = { "enabled", "angle", NULL };
-	struct spa_json sub;
-	struct member m;
-	unsigned seen = 0;
-	int r;
-	if ((r = enter_object(ps, it, &sub, "virtualizer", pm)) < 0)
-		return r;
-	while ((r = next_member(ps, &sub, "virtualizer", &m)) > 0) {
-		int idx = key_index(m.key, known);
-		if (idx < 0)
-			return unknown_key(ps, &m, "virtualizer", known);
-		if ((r = check_duplicate(ps, &m, "virtualizer", &seen, idx)) < 0)
-			return r;
-		if (idx == 0)
-			r = read_bool(ps, "virtualizer.enabled", m.val, m.vlen, &ps->p->virtualizer.enabled);
-		else
-			r = read_number(ps, "virtualizer.angle", m.val, m.vlen, 5.0, 90.0, "degrees",
-					&ps->p->virtualizer.angle_deg);
-		if (r < 0)
-			return r;
-	}
-	return r;
-}
-
 static int parse_curve(struct parser *ps, struct spa_json *it, const char *key, const char *v, int vlen,
 		double dblo, double dbhi, struct ss_curve *c)
 {
@@ -554,9 +340,9 @@ static int parse_curve(struct parser *ps, struct spa_json *it, const char *key, 
 		return fail_at(ps, v, key, "expected an array of [Hz dB] points, got %s", tok_kind(v, vlen));
 	spa_json_enter(it, &sub);
 	while ((elen = spa_json_next(&sub, &e)) > 0) {
-		char ekey[160];
+		char ekey[192];
 		double pt[2];
-		snprintf(ekey, sizeof(ekey), "%s[%d]", key, n);
+		snprintf(ekey, sizeof(ekey), "%.160s[%d]", key, n);
 		if (n >= SS_MAX_CURVE_POINTS)
 			return fail_at(ps, e, key, "expected at most %d points", SS_MAX_CURVE_POINTS);
 		if (!tok_is_array(e, elen))
@@ -583,193 +369,216 @@ static int parse_curve(struct parser *ps, struct spa_json *it, const char *key, 
 	return 0;
 }
 
-static int parse_ctc(struct parser *ps, struct spa_json *it, const struct member *pm)
-{
-	static const char *const known[] = { "target", "effort", "robust", NULL };
-	struct spa_json sub;
-	struct member m;
-	unsigned seen = 0;
-	int r;
-	if ((r = enter_object(ps, it, &sub, "ctc", pm)) < 0)
-		return r;
-	while ((r = next_member(ps, &sub, "ctc", &m)) > 0) {
-		int idx = key_index(m.key, known);
-		if (idx < 0)
-			return unknown_key(ps, &m, "ctc", known);
-		if ((r = check_duplicate(ps, &m, "ctc", &seen, idx)) < 0)
-			return r;
-		if (idx == 0) {
-			r = parse_curve(ps, &sub, "ctc.target", m.val, m.vlen, 0.0, 60.0, &ps->p->ctc.target);
-		} else if (idx == 2) {
-			char s[32];
-			r = read_string(ps, "ctc.robust", m.val, m.vlen, s, sizeof(s));
-			if (r == 0) {
-				if (strcmp(s, "auto") == 0)
-					ps->p->ctc.robust = SS_CTC_ROBUST_AUTO;
-				else if (strcmp(s, "none") == 0)
-					ps->p->ctc.robust = SS_CTC_ROBUST_NONE;
-				else if (strcmp(s, "position") == 0)
-					ps->p->ctc.robust = SS_CTC_ROBUST_POSITION;
-				else
-					r = fail_at(ps, m.val, "ctc.robust", "expected \"auto\", \"none\" or \"position\", "
-							"got \"%s\"", s);
-			}
-		} else if (is_auto(m.val, m.vlen))
-			ps->p->ctc.effort_db = NAN;
-		else
-			r = read_number(ps, "ctc.effort", m.val, m.vlen, 0.0, 30.0, "dB (or auto)", &ps->p->ctc.effort_db);
-		if (r < 0)
-			return r;
-	}
-	return r;
-}
+/* ---- values and sections, as the schema (profile-schema.c) says ---- */
 
-static int parse_beam(struct parser *ps, struct spa_json *it, const struct member *pm)
+static int read_choice(struct parser *ps, const struct ss_profile_key *k, const char *key, const char *v, int len,
+		void *at)
 {
-	static const char *const known[] = { "enabled", "band", "null", "lobe", "effort", NULL };
-	struct spa_json sub;
-	struct member m;
-	unsigned seen = 0;
-	int r;
-	if ((r = enter_object(ps, it, &sub, "beam", pm)) < 0)
+	char s[32], list[160] = "";
+	int r = read_string(ps, key, v, len, s, sizeof(s));
+	if (r < 0)
 		return r;
-	while ((r = next_member(ps, &sub, "beam", &m)) > 0) {
-		int idx = key_index(m.key, known);
-		if (idx < 0)
-			return unknown_key(ps, &m, "beam", known);
-		if ((r = check_duplicate(ps, &m, "beam", &seen, idx)) < 0)
-			return r;
-		switch (idx) {
-		case 0:
-			r = read_bool(ps, "beam.enabled", m.val, m.vlen, &ps->p->beam.enabled);
-			break;
-		case 1:
-			ps->p->src_beam_band = srcpos(ps, m.val);
-			if (is_auto(m.val, m.vlen)) {
-				ps->p->beam.band[0] = ps->p->beam.band[1] = NAN;
-				break;
-			}
-			r = read_vector(ps, &sub, "beam.band", m.val, m.vlen, 2, 50.0, 20000.0, "Hz (or auto)", ps->p->beam.band);
-			if (r == 0 && !(ps->p->beam.band[1] > ps->p->beam.band[0] * 1.1))
-				r = fail_at(ps, m.val, "beam.band", "expected [lo hi] with hi at least 1.1 x lo, got "
-						"[%g %g]", ps->p->beam.band[0], ps->p->beam.band[1]);
-			break;
-		case 2:
-			r = read_number(ps, "beam.null", m.val, m.vlen, 30.0, 150.0, "degrees", &ps->p->beam.null_deg);
-			break;
-		case 3:
-			r = read_number(ps, "beam.lobe", m.val, m.vlen, 10.0, 80.0, "degrees", &ps->p->beam.lobe_deg);
-			break;
-		case 4:
-			r = read_number(ps, "beam.effort", m.val, m.vlen, 0.0, 30.0, "dB", &ps->p->beam.effort_db);
-			break;
-		}
-		if (r < 0)
-			return r;
-	}
-	return r;
-}
-
-static int parse_output(struct parser *ps, struct spa_json *it, const struct member *pm)
-{
-	static const char *const known[] = { "gain", "limit", "target", NULL };
-	struct spa_json sub;
-	struct member m;
-	unsigned seen = 0;
-	int r;
-	if ((r = enter_object(ps, it, &sub, "output", pm)) < 0)
-		return r;
-	while ((r = next_member(ps, &sub, "output", &m)) > 0) {
-		int idx = key_index(m.key, known);
-		if (idx < 0)
-			return unknown_key(ps, &m, "output", known);
-		if ((r = check_duplicate(ps, &m, "output", &seen, idx)) < 0)
-			return r;
-		if (idx == 0)
-			r = read_number(ps, "output.gain", m.val, m.vlen, -60.0, 12.0, "dB", &ps->p->output.gain_db);
-		else if (idx == 1)
-			r = read_number(ps, "output.limit", m.val, m.vlen, -40.0, 0.0, "dBFS", &ps->p->output.limit_db);
-		else
-			r = read_string(ps, "output.target", m.val, m.vlen, ps->p->output.target,
-					sizeof(ps->p->output.target));
-		if (r < 0)
-			return r;
-	}
-	return r;
-}
-
-static int parse_room(struct parser *ps, struct spa_json *it, const struct member *pm)
-{
-	static const char *const known[] = { "size", "rt60", "wall-distance", NULL };
-	struct spa_json sub;
-	struct member m;
-	unsigned seen = 0;
-	int r;
-	if ((r = enter_object(ps, it, &sub, "room", pm)) < 0)
-		return r;
-	while ((r = next_member(ps, &sub, "room", &m)) > 0) {
-		int idx = key_index(m.key, known);
-		if (idx < 0)
-			return unknown_key(ps, &m, "room", known);
-		if ((r = check_duplicate(ps, &m, "room", &seen, idx)) < 0)
-			return r;
-		if (idx == 0)
-			r = read_vector(ps, &sub, "room.size", m.val, m.vlen, 3, 1.5, 50.0, "m", ps->p->room.size);
-		else if (idx == 1)
-			r = read_number(ps, "room.rt60", m.val, m.vlen, 0.1, 5.0, "s", &ps->p->room.rt60);
-		else
-			r = read_number(ps, "room.wall-distance", m.val, m.vlen, 0.05, 10.0, "m",
-					&ps->p->room.device_wall_distance);
-		if (r < 0)
-			return r;
-	}
-	return r;
-}
-
-static int parse_design(struct parser *ps, struct spa_json *it, const struct member *pm)
-{
-	static const char *const known[] = { "taps", "block", "latency", NULL };
-	struct spa_json sub;
-	struct member m;
-	unsigned seen = 0;
-	int r;
-	if ((r = enter_object(ps, it, &sub, "design", pm)) < 0)
-		return r;
-	while ((r = next_member(ps, &sub, "design", &m)) > 0) {
-		double t;
-		int idx = key_index(m.key, known);
-		if (idx < 0)
-			return unknown_key(ps, &m, "design", known);
-		if ((r = check_duplicate(ps, &m, "design", &seen, idx)) < 0)
-			return r;
-		if (idx == 0) {
-			if ((r = read_number(ps, "design.taps", m.val, m.vlen, 512, 16384, "taps", &t)) < 0)
-				return r;
-			int ti = (int)t;
-			if ((double)ti != t || (ti & (ti - 1)) != 0)
-				return fail_at(ps, m.val, "design.taps", "expected a power of two in 512..16384, got %g", t);
-			ps->p->design.taps = ti;
-		} else if (idx == 1) {
-			if ((r = read_number(ps, "design.block", m.val, m.vlen, 64, 1024, "samples", &t)) < 0)
-				return r;
-			int bi = (int)t;
-			if ((double)bi != t || (bi & (bi - 1)) != 0)
-				return fail_at(ps, m.val, "design.block", "expected a power of two in 64..1024 samples (at "
-						"48 kHz), got %g", t);
-			ps->p->design.block = bi;
-		} else {
-			char s[16];
-			if ((r = read_string(ps, "design.latency", m.val, m.vlen, s, sizeof(s))) < 0)
-				return r;
-			if (strcmp(s, "low") == 0)
-				ps->p->design.low_latency = true;
-			else if (strcmp(s, "normal") == 0)
-				ps->p->design.low_latency = false;
+	int n = 0;
+	while (k->choices[n])
+		n++;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(s, k->choices[i]) == 0) {
+			if (k->store_bool)
+				*(bool *)at = i != 0;
 			else
-				return fail_at(ps, m.val, "design.latency", "expected \"normal\" or \"low\", got \"%s\"", s);
+				*(int *)at = i;
+			return 0;
 		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"", i == 0 ? "" : i + 1 == n ?
+				" or " : ", ", k->choices[i]);
 	}
-	return r;
+	return fail_at(ps, v, key, "expected %s, got \"%s\"", list, s);
+}
+
+static int read_pow2(struct parser *ps, const struct ss_profile_key *k, const char *key, const char *v, int len,
+		int *out)
+{
+	double t;
+	int r = read_number(ps, key, v, len, k->lo, k->hi, k->unit, &t);
+	if (r < 0)
+		return r;
+	const int ti = (int)t;
+	if ((double)ti != t || (ti & (ti - 1)) != 0)
+		return fail_at(ps, v, key, "expected a power of two in %g..%g %s, got %g", k->lo, k->hi, k->unit, t);
+	*out = ti;
+	return 0;
+}
+
+/* One key's value into `base` (the profile, or a driver of it), then the key's own check. */
+static int read_value(struct parser *ps, struct spa_json *it, const struct ss_profile_key *k, const char *key,
+		const struct member *m, void *base, int driver_index)
+{
+	void *at = (char *)base + k->offset;
+	char unit[64];
+	int r = 0;
+	snprintf(unit, sizeof(unit), "%s%s", k->unit ? k->unit : "", k->auto_ok ? " (or auto)" : "");
+	if (k->src >= 0)
+		((struct ss_srcpos *)(void *)((char *)ps->p + k->src))[driver_index >= 0 ? driver_index : 0] =
+			srcpos(ps, m->val);
+	switch (k->kind) {
+	case SS_KEY_STRING:
+		r = read_string(ps, key, m->val, m->vlen, at, k->size);
+		break;
+	case SS_KEY_NUMBER:
+		if (k->auto_ok && is_auto(m->val, m->vlen)) {
+			*(double *)at = NAN;
+			return 0;
+		}
+		r = read_number(ps, key, m->val, m->vlen, k->lo, k->hi, unit, at);
+		break;
+	case SS_KEY_VECTOR:
+		if (k->auto_ok && is_auto(m->val, m->vlen)) {
+			for (int i = 0; i < k->n; i++)
+				((double *)at)[i] = NAN;
+			return 0;
+		}
+		r = read_vector(ps, it, key, m->val, m->vlen, k->n, k->lo, k->hi, unit, at);
+		break;
+	case SS_KEY_BOOL:
+		r = read_bool(ps, key, m->val, m->vlen, at);
+		break;
+	case SS_KEY_CHOICE:
+		r = read_choice(ps, k, key, m->val, m->vlen, at);
+		break;
+	case SS_KEY_POW2:
+		r = read_pow2(ps, k, key, m->val, m->vlen, at);
+		break;
+	case SS_KEY_CURVE:
+		r = parse_curve(ps, it, key, m->val, m->vlen, k->lo, k->hi, at);
+		break;
+	case SS_KEY_SECTION:
+	case SS_KEY_DRIVERS:
+		break;
+	}
+	if (r < 0)
+		return r;
+	switch (k->check) {
+	case SS_CHECK_NONEMPTY:
+		if (((const char *)at)[0] == '\0')
+			return fail_at(ps, m->val, key, "expected %s", k->invalid);
+		break;
+	case SS_CHECK_DIRECTION: {
+		double *v = at, n = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+		if (n < 1e-6)
+			return fail_at(ps, m->val, key, "expected a non-zero direction vector");
+		for (int i = 0; i < 3; i++)
+			v[i] /= n;
+		break;
+	}
+	case SS_CHECK_ASCENDING: {
+		const double *v = at;
+		if (!(v[1] > v[0] * k->ratio))
+			return fail_at(ps, m->val, key, "expected [lo hi] with hi above lo x %g, got [%g %g]", k->ratio, v[0],
+					v[1]);
+		break;
+	}
+	case SS_CHECK_NONE:
+		break;
+	}
+	return 0;
+}
+
+static int parse_drivers(struct parser *ps, struct spa_json *it, const struct member *pm);
+
+/* The members of an object whose keys are the schema's `section`, into `base`; `path` names it in messages and `at`
+ * is where a missing key is reported (the object; NULL at the top level). */
+static int parse_keys(struct parser *ps, struct spa_json *it, const char *section, const char *path, void *base,
+		int driver_index, const char *at)
+{
+	const struct ss_profile_key *keys[32];
+	const char *known[33];
+	int nk = 0;
+	for (const struct ss_profile_key *k = ss_profile_keys; k->name && nk < 32; k++)
+		if (strcmp(k->section, section) == 0) {
+			keys[nk] = k;
+			known[nk++] = k->name;
+		}
+	known[nk] = NULL;
+	struct member m;
+	unsigned seen = 0;
+	int r;
+	while ((r = next_member(ps, it, path, &m)) > 0) {
+		int idx = key_index(m.key, known);
+		if (idx < 0)
+			return unknown_key(ps, &m, path, known);
+		if ((r = check_duplicate(ps, &m, path, &seen, idx)) < 0)
+			return r;
+		const struct ss_profile_key *k = keys[idx];
+		char key[160];
+		snprintf(key, sizeof(key), "%s%s%s", path, *path ? "." : "", m.key);
+		if (k->kind == SS_KEY_SECTION) {
+			struct spa_json sub;
+			if ((r = enter_object(ps, it, &sub, key, &m)) == 0)
+				r = parse_keys(ps, &sub, k->name, key, ps->p, -1, m.val);
+		} else if (k->kind == SS_KEY_DRIVERS) {
+			r = parse_drivers(ps, it, &m);
+		} else {
+			r = read_value(ps, it, k, key, &m, base, driver_index);
+		}
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	for (int i = 0; i < nk; i++) {
+		const struct ss_profile_key *k = keys[i];
+		if (!k->required || (seen & (1u << i)))
+			continue;
+		char key[160];
+		const struct ss_profile_key *first = NULL;
+		if (k->kind == SS_KEY_SECTION)   /* name the key it needs, as in listener.distance */
+			for (const struct ss_profile_key *q = ss_profile_keys; q->name && first == NULL; q++)
+				if (strcmp(q->section, k->name) == 0 && q->required)
+					first = q;
+		snprintf(key, sizeof(key), "%s%s%s%s%s", path, *path ? "." : "", k->name, first ? "." : "",
+				first ? first->name : "");
+		return fail_at(ps, at, key, "missing; expected %s", k->missing);
+	}
+	return 0;
+}
+
+static int parse_driver(struct parser *ps, struct spa_json *it, const char *v, int vlen, int index)
+{
+	char path[32];
+	struct spa_json sub;
+	snprintf(path, sizeof(path), "drivers[%d]", index);
+	if (!tok_is_object(v, vlen))
+		return fail_at(ps, v, path, "expected a driver object { name = ... channel = ... position = [...] "
+				"axis = [...] band = [...] }, got %s", tok_kind(v, vlen));
+	spa_json_enter(it, &sub);
+	return parse_keys(ps, &sub, "driver", path, &ps->p->drivers[index], index, v);
+}
+
+static int parse_drivers(struct parser *ps, struct spa_json *it, const struct member *pm)
+{
+	struct spa_json sub;
+	const char *v;
+	int vlen, n = 0;
+	if (!tok_is_array(pm->val, pm->vlen))
+		return fail_at(ps, pm->val, "drivers", "expected an array of driver objects [ { ... } ... ], got %s",
+				tok_kind(pm->val, pm->vlen));
+	ps->p->src_drivers = srcpos(ps, pm->val);
+	spa_json_enter(it, &sub);
+	while ((vlen = spa_json_next(&sub, &v)) > 0) {
+		if (n >= SS_MAX_DRIVERS)
+			return fail_at(ps, v, "drivers", "expected at most %d drivers", SS_MAX_DRIVERS);
+		ss_driver_apply_defaults(&ps->p->drivers[n]);
+		int r = parse_driver(ps, &sub, v, vlen, n);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (vlen < 0)
+		return syntax_error(ps, &sub, "drivers");
+	if (n == 0)
+		return fail_at(ps, pm->val, "drivers", "expected at least one driver");
+	ps->p->n_drivers = n;
+	return 0;
 }
 
 int ss_profile_block(const struct ss_profile *p)
@@ -782,49 +591,14 @@ int ss_profile_block(const struct ss_profile *p)
 void ss_profile_defaults(struct ss_profile *p)
 {
 	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "unnamed");
-	p->sample_rate = 48000.0;
-	p->listener_distance = 2.0;
-	p->upmix.enabled = true;
-	p->upmix.smoothing_ms = 30.0;
-	p->virtualizer.enabled = true;
-	p->virtualizer.angle_deg = 30.0;
-	/* Separation target: modest at low frequency where inversion is expensive, high in the band where
-	 * the ear relies on level differences, relaxed at the top where the head itself separates. */
-	p->ctc.target.n = 5;
-	p->ctc.target.freq[0] = 150.0; p->ctc.target.db[0] = 6.0;
-	p->ctc.target.freq[1] = 600.0; p->ctc.target.db[1] = 30.0;
-	p->ctc.target.freq[2] = 4000.0; p->ctc.target.db[2] = 30.0;
-	p->ctc.target.freq[3] = 8000.0; p->ctc.target.db[3] = 20.0;
-	p->ctc.target.freq[4] = 16000.0; p->ctc.target.db[4] = 10.0;
-	p->ctc.effort_db = NAN;         /* auto: design/defaults.h */
-	p->beam.enabled = true;
-	p->beam.band[0] = NAN;          /* auto */
-	p->beam.band[1] = NAN;
-	p->beam.null_deg = 90.0;
-	p->beam.lobe_deg = 45.0;
-	p->beam.effort_db = 10.0;
-	p->output.gain_db = 0.0;
-	p->output.limit_db = -0.1;
-	p->room.size[0] = 5.0;
-	p->room.size[1] = 4.0;
-	p->room.size[2] = 2.7;
-	p->room.rt60 = 0.4;
-	p->room.device_wall_distance = 0.3;
-	p->design.taps = 2048;
-	p->design.block = 0;            /* from design.latency */
+	ss_profile_apply_defaults(p);
 }
 
 int ss_profile_parse(struct ss_profile *p, const char *filename, const char *text, size_t len,
 		struct ss_error *err)
 {
-	static const char *const known[] = { "name", "description", "sample-rate", "listener", "drivers", "upmix",
-		"virtualizer", "ctc", "beam", "output", "room", "design", NULL };
-	enum { K_NAME, K_DESC, K_RATE, K_LISTENER, K_DRIVERS };
 	struct parser ps = { .file = filename ? filename : "<profile>", .text = text, .len = len, .err = err, .p = p };
 	struct spa_json it;
-	struct member m;
-	unsigned seen = 0;
 	int r;
 
 	ss_profile_defaults(p);
@@ -846,39 +620,8 @@ int ss_profile_parse(struct ss_profile *p, const char *filename, const char *tex
 			return fail_at(&ps, text, "", "expected the profile to be an object of key = value pairs");
 		return syntax_error(&ps, &it, "");
 	}
-	while ((r = next_member(&ps, &it, "", &m)) > 0) {
-		int idx = key_index(m.key, known);
-		if (idx < 0)
-			return unknown_key(&ps, &m, "", known);
-		if ((r = check_duplicate(&ps, &m, "", &seen, idx)) < 0)
-			return r;
-		switch (idx) {
-		case K_NAME: r = read_string(&ps, "name", m.val, m.vlen, p->name, sizeof(p->name)); break;
-		case K_DESC:
-			r = read_string(&ps, "description", m.val, m.vlen, p->description, sizeof(p->description));
-			break;
-		case K_RATE:
-			r = read_number(&ps, "sample-rate", m.val, m.vlen, 32000, 384000, "Hz", &p->sample_rate);
-			break;
-		case K_LISTENER: r = parse_listener(&ps, &it, &m); break;
-		case K_DRIVERS: r = parse_drivers(&ps, &it, &m); break;
-		case 5: r = parse_upmix(&ps, &it, &m); break;
-		case 6: r = parse_virtualizer(&ps, &it, &m); break;
-		case 7: r = parse_ctc(&ps, &it, &m); break;
-		case 8: r = parse_beam(&ps, &it, &m); break;
-		case 9: r = parse_output(&ps, &it, &m); break;
-		case 10: r = parse_room(&ps, &it, &m); break;
-		case 11: r = parse_design(&ps, &it, &m); break;
-		}
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
+	if ((r = parse_keys(&ps, &it, "", "", p, -1, NULL)) < 0)
 		return r;
-	if (!(seen & (1u << K_LISTENER)))
-		return fail_at(&ps, NULL, "listener.distance", "missing; expected listener = { distance = <m> }");
-	if (!(seen & (1u << K_DRIVERS)))
-		return fail_at(&ps, NULL, "drivers", "missing; expected drivers = [ { name = ... } ... ]");
 	return ss_profile_validate(p, err);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "profile.h"
+#include "profile-schema.h"
 
 #ifndef PROFILE_DIR
 #error PROFILE_DIR must be defined
@@ -172,6 +173,102 @@ static void byte_order_mark(void **state)
 	assert_non_null(strstr(err.msg, "bom.conf:1:14: listener.distanse"));
 }
 
+static char *json_of(const struct ss_profile *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	ss_profile_write_json(p, f, 0);
+	fclose(f);
+	return buf;
+}
+
+/* parse -> JSON -> parse gives the same profile, for every shipped and maker profile (JSON is SPA-JSON too): the JSON
+ * written again is the same text, and the diff between the two profiles finds nothing. */
+static void json_round_trip(void **state)
+{
+	const char *dirs[] = { PROFILE_DIR, MAKER_PROFILE_DIR };
+	int n = 0;
+	for (int d = 0; d < 2; d++) {
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "ls '%s'/*.conf", dirs[d]);
+		FILE *ls = popen(cmd, "r");
+		char path[512];
+		while (fgets(path, sizeof(path), ls)) {
+			path[strcspn(path, "\n")] = '\0';
+			struct ss_profile a, b;
+			struct ss_error err;
+			if (ss_profile_load(&a, path, &err) < 0)
+				fail_msg("%s", err.msg);
+			char *ja = json_of(&a);
+			if (ss_profile_parse(&b, "round-trip.json", ja, strlen(ja), &err) < 0)
+				fail_msg("%s does not read back: %s\n%s", path, err.msg, ja);
+			char *jb = json_of(&b);
+			if (strcmp(ja, jb) != 0)
+				fail_msg("%s: JSON differs after a round trip:\n%s\n---\n%s", path, ja, jb);
+			char changed[512];
+			assert_int_equal(ss_profile_diff(&a, &b, changed, sizeof(changed)), SS_EFFECT_NONE);
+			assert_string_equal(changed, "");
+			assert_int_equal(a.n_drivers, b.n_drivers);
+			for (int i = 0; i < a.n_drivers; i++)
+				assert_memory_equal(a.drivers[i].axis, b.drivers[i].axis, sizeof(a.drivers[i].axis));
+			free(ja);
+			free(jb);
+			n++;
+		}
+		pclose(ls);
+	}
+	print_message("JSON round trip: %d profiles\n", n);
+	assert_true(n >= 10);
+}
+
+/* What a saved edit needs: the largest effect among the keys that changed, and their names. */
+static void diff_effects(void **state)
+{
+	struct ss_profile a, b;
+	struct ss_error err;
+	char path[512], changed[512];
+	snprintf(path, sizeof(path), "%s/studio-5.conf", PROFILE_DIR);
+	assert_int_equal(ss_profile_load(&a, path, &err), 0);
+	b = a;
+	assert_int_equal(ss_profile_diff(&a, &b, changed, sizeof(changed)), SS_EFFECT_NONE);
+	snprintf(b.description, sizeof(b.description), "renamed");
+	assert_int_equal(ss_profile_diff(&a, &b, changed, sizeof(changed)), SS_EFFECT_RENAME);
+	assert_string_equal(changed, "description");
+	snprintf(b.output.target, sizeof(b.output.target), "alsa_output.usb-Example");
+	assert_int_equal(ss_profile_diff(&a, &b, changed, sizeof(changed)), SS_EFFECT_RECONNECT);
+	assert_string_equal(changed, "description, output.target");
+	b.drivers[1].band[0] = 300.0;
+	b.ctc.effort_db = 12.0;
+	assert_int_equal(ss_profile_diff(&a, &b, changed, sizeof(changed)), SS_EFFECT_REDESIGN);
+	assert_string_equal(changed, "description, drivers[1].band, ctc.effort, output.target");
+	b = a;
+	b.n_drivers--;
+	assert_int_equal(ss_profile_diff(&a, &b, changed, sizeof(changed)), SS_EFFECT_REDESIGN);
+	assert_string_equal(changed, "drivers");
+}
+
+/* The README's key list is `soundstage profile --keys`, i.e. the schema: every row of one is in the other. */
+static void readme_lists_the_keys(void **state)
+{
+	char *keys = NULL, readme_path[600];
+	size_t len = 0;
+	FILE *f = open_memstream(&keys, &len);
+	ss_profile_write_keys(f);
+	fclose(f);
+	snprintf(readme_path, sizeof(readme_path), "%s/../../README.md", PROFILE_DIR);
+	FILE *r = fopen(readme_path, "r");
+	assert_non_null(r);
+	static char readme[1 << 17];
+	size_t n = fread(readme, 1, sizeof(readme) - 1, r);
+	readme[n] = '\0';
+	fclose(r);
+	if (strstr(readme, keys) == NULL)
+		fail_msg("README.md's profile key list is not `soundstage profile --keys`; paste it again:\n%s", keys);
+	free(keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +278,9 @@ int main(void)
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(not_a_regular_file),
 		cmocka_unit_test(byte_order_mark),
+		cmocka_unit_test(json_round_trip),
+		cmocka_unit_test(diff_effects),
+		cmocka_unit_test(readme_lists_the_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
