@@ -1,7 +1,7 @@
 /* soundstage: render, inspect and predict Soundstage designs offline.
  *
  *   soundstage render --profile P [--quantum N] [--tap upmix] [--set soundstage.NAME=VALUE]... IN.wav OUT.wav
- *   soundstage profile --json P
+ *   soundstage profile --json P | --keys
  *   soundstage design [--json] [--sofa FILE] P
  *   soundstage programme [--seconds S] [--rate R] OUT.wav
  *   soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR
@@ -23,13 +23,14 @@
 #include "acoustics/hrtf.h"
 #include "engine/engine.h"
 #include "profile.h"
+#include "profile-schema.h"
 #include "signal_file.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: soundstage render --profile P [--quantum N] [--tap upmix] [--set soundstage.NAME=VALUE]... IN.wav OUT.wav\n"
-		"       soundstage profile --json P\n"
+		"       soundstage profile --json P | --keys\n"
 		"       soundstage design [--json] [--sofa FILE] P\n"
 		"       soundstage programme [--seconds S] [--rate R] OUT.wav\n"
 		"       soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR\n");
@@ -62,39 +63,38 @@ static int design_or_report(const struct ss_profile *p, double rate, const struc
 /* --set soundstage.NAME=VALUE: the module's live controls, for rendering what a tuned sink plays. */
 static int parse_control(const char *arg, struct ss_controls *c)
 {
-	char name[64];
+	char name[64], list[256] = "";
 	const char *eq = strchr(arg, '=');
+	const struct ss_control_desc *d = NULL;
 	char *end;
+	float v;
 	if (eq == NULL || (size_t)(eq - arg) >= sizeof(name))
 		goto bad;
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = '\0';
-	if (strcmp(name, "soundstage.enabled") == 0) {
-		if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0)
-			c->enabled = true;
-		else if (strcmp(eq + 1, "false") == 0 || strcmp(eq + 1, "0") == 0)
-			c->enabled = false;
-		else
+	if ((d = ss_control_find(name)) == NULL)
+		goto bad;
+	if (d->is_bool && (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "false") == 0)) {
+		v = strcmp(eq + 1, "true") == 0 ? 1.0f : 0.0f;
+	} else {
+		v = strtof(eq + 1, &end);
+		if (*end || end == eq + 1 || (d->is_bool && v != 0.0f && v != 1.0f))
 			goto bad;
-		return 0;
 	}
-	float v = strtof(eq + 1, &end);
-	if (*end || end == eq + 1)
-		goto bad;
-	if (strcmp(name, "soundstage.width") == 0)
-		c->width = v;
-	else if (strcmp(name, "soundstage.centre") == 0)
-		c->centre_db = v;
-	else if (strcmp(name, "soundstage.bass") == 0)
-		c->bass_db = v;
-	else
-		goto bad;
+	ss_control_set(c, d, v);
 	if (ss_controls_clamp(c) > 0)
 		fprintf(stderr, "soundstage render: --set %s: out of range, clamped\n", arg);
 	return 0;
 bad:
-	fprintf(stderr, "soundstage render: --set: expected soundstage.enabled=true|false, soundstage.width=0..2, "
-			"soundstage.centre=-24..12 or soundstage.bass=-12..12, got '%s'\n", arg);
+	for (int i = 0; i < SS_N_CONTROLS; i++) {
+		const struct ss_control_desc *k = &ss_control_table[i];
+		if (k->is_bool)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s=true|false", i ? ", " : "", k->name);
+		else
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s=%g..%g", i ? ", " : "", k->name,
+					(double)k->min, (double)k->max);
+	}
+	fprintf(stderr, "soundstage render: --set: expected one of %s, got '%s'\n", list, arg);
 	return -1;
 }
 
@@ -292,6 +292,10 @@ static void json_vec(FILE *f, const double *v, int n)
 
 static int cmd_profile(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--keys") == 0) {
+		ss_profile_write_keys(stdout);
+		return 0;
+	}
 	if (argc != 3 || strcmp(argv[1], "--json") != 0) {
 		usage(stderr);
 		return 2;
@@ -301,73 +305,24 @@ static int cmd_profile(int argc, char **argv)
 	if (load_profile(argv[2], &p) < 0 || design_or_report(&p, p.sample_rate, NULL, &fs) < 0)
 		return 1;
 	FILE *f = stdout;
+	/* "profile": every key as the schema says (it parses back to the same profile); "resolved": what the design
+	 * made of it; "engine": what runs */
 	fprintf(f, "{\n  \"path\": ");
 	json_str(f, p.path);
-	fprintf(f, ",\n  \"name\": ");
-	json_str(f, p.name);
-	fprintf(f, ",\n  \"description\": ");
-	json_str(f, p.description);
-	fprintf(f, ",\n  \"sample-rate\": ");
-	json_num(f, p.sample_rate);
-	fprintf(f, ",\n  \"listener\": { \"distance\": ");
-	json_num(f, p.listener_distance);
-	fprintf(f, " },\n  \"drivers\": [\n");
+	fprintf(f, ",\n  \"profile\": ");
+	ss_profile_write_json(&p, f, 2);
+	fprintf(f, ",\n  \"resolved\": {\n    \"drivers\": [\n");
 	for (int i = 0; i < p.n_drivers; i++) {
-		const struct ss_driver *d = &p.drivers[i];
-		fprintf(f, "    { \"name\": ");
-		json_str(f, d->name);
-		fprintf(f, ", \"channel\": ");
-		json_str(f, d->channel);
-		fprintf(f, ", \"position\": ");
-		json_vec(f, d->position, 3);
-		fprintf(f, ", \"axis\": ");
-		json_vec(f, d->axis, 3);
-		fprintf(f, ", \"band\": ");
-		json_vec(f, d->band, 2);
-		fprintf(f, ", \"directivity\": \"%s\", \"radius\": ",
-				d->directivity == SS_DIRECTIVITY_POINT ? "point" : "piston");
-		json_num(f, d->radius);
-		fprintf(f, ", \"gain\": ");
-		json_num(f, d->gain_db);
+		fprintf(f, "      { \"name\": ");
+		json_str(f, p.drivers[i].name);
 		fprintf(f, ", \"peak-effort-db\": ");
 		json_num(f, fs->effort_db[i]);
 		fprintf(f, ", \"limit\": ");
 		json_num(f, 20.0 * log10(fs->ceiling[i]));
 		fprintf(f, " }%s\n", i + 1 < p.n_drivers ? "," : "");
 	}
-	fprintf(f, "  ],\n  \"upmix\": { \"enabled\": %s, \"smoothing\": ", p.upmix.enabled ? "true" : "false");
-	json_num(f, p.upmix.smoothing_ms);
-	fprintf(f, " },\n  \"virtualizer\": { \"enabled\": %s, \"angle\": ", p.virtualizer.enabled ? "true" : "false");
-	json_num(f, p.virtualizer.angle_deg);
-	fprintf(f, " },\n  \"ctc\": { \"target\": [");
-	for (int i = 0; i < p.ctc.target.n; i++) {
-		double pt[2] = { p.ctc.target.freq[i], p.ctc.target.db[i] };
-		if (i)
-			fputs(", ", f);
-		json_vec(f, pt, 2);
-	}
-	fprintf(f, "], \"effort\": ");
-	json_num(f, p.ctc.effort_db);
-	fprintf(f, " },\n  \"beam\": { \"enabled\": %s, \"band\": ", p.beam.enabled ? "true" : "false");
-	json_vec(f, p.beam.band, 2);
-	fprintf(f, ", \"null\": ");
-	json_num(f, p.beam.null_deg);
-	fprintf(f, ", \"lobe\": ");
-	json_num(f, p.beam.lobe_deg);
-	fprintf(f, ", \"effort\": ");
-	json_num(f, p.beam.effort_db);
-	fprintf(f, " },\n  \"output\": { \"gain\": ");
-	json_num(f, p.output.gain_db);
-	fprintf(f, ", \"limit\": ");
-	json_num(f, p.output.limit_db);
-	fprintf(f, " },\n  \"room\": { \"size\": ");
-	json_vec(f, p.room.size, 3);
-	fprintf(f, ", \"rt60\": ");
-	json_num(f, p.room.rt60);
-	fprintf(f, ", \"wall-distance\": ");
-	json_num(f, p.room.device_wall_distance);
-	fprintf(f, " },\n  \"design\": { \"taps\": %d, \"block\": %d, \"latency\": \"%s\" },\n", p.design.taps,
-			ss_profile_block(&p), p.design.low_latency ? "low" : "normal");
+	fprintf(f, "    ],\n    \"design\": { \"block\": %d, \"latency\": \"%s\" }\n  },\n", ss_profile_block(&p),
+			p.design.low_latency ? "low" : "normal");
 	const int latency = ss_filterset_latency(fs);
 	fprintf(f, "  \"engine\": { \"rate\": %g, \"block\": %d, \"taps\": %d, \"latency\": %d, "
 			"\"latency-ms\": %.3f, \"effort-levels-db\": ", fs->rate, fs->block, fs->taps, latency,
