@@ -45,31 +45,6 @@ struct ss_engine {
 	struct shelf shelf;
 };
 
-void ss_controls_default(struct ss_controls *c)
-{
-	c->enabled = true;
-	c->width = 1.0f;
-	c->centre_db = 0.0f;
-	c->bass_db = 0.0f;
-}
-
-static float clampf(float v, float lo, float hi, float def, int *changed)
-{
-	float r = v != v ? def : v < lo ? lo : v > hi ? hi : v;
-	if (!(r == v))
-		(*changed)++;
-	return r;
-}
-
-int ss_controls_clamp(struct ss_controls *c)
-{
-	int changed = 0;
-	c->width = clampf(c->width, 0.0f, 2.0f, 1.0f, &changed);
-	c->centre_db = clampf(c->centre_db, -24.0f, 12.0f, 0.0f, &changed);
-	c->bass_db = clampf(c->bass_db, -12.0f, 12.0f, 0.0f, &changed);
-	return changed;
-}
-
 /* RBJ low shelf, S = 1, at SS_BASS_SHELF_HZ. Real-time safe (math only). */
 static void shelf_set(struct shelf *q, float db, double rate)
 {

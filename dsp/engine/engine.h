@@ -21,26 +21,14 @@
 
 #include "../filterset.h"
 #include "../util/export.h"
+#include "controls.h"
 
 struct ss_engine;
-
-/** The live settings a person tuning by ear changes while listening. Applied with ramps (no clicks). */
-struct ss_controls {
-	bool enabled;      /**< false: the plain stereo feed (no upmix/virtualizer/CTC/beam), 40 ms crossfade */
-	float width;       /**< 0..2: side level of the upmixed L'/R' pair (0 = mono, 1 = as designed) */
-	float centre_db;   /**< -24..+12 dB: level of the upmixed centre */
-	float bass_db;     /**< -12..+12 dB: low shelf at 120 Hz on the input (both paths) */
-};
 
 #define SS_CROSSFADE_MS 40.0
 #define SS_SILENCE_RESET_MS 1000.0
 #define SS_INPUT_MAX 8.0f   /* +18 dBFS: larger input samples are clamped (a volume above 100 % stays below it) */
 #define SS_BASS_SHELF_HZ 120.0
-
-/** enabled, width 1, centre 0 dB, bass 0 dB. */
-SS_EXPORT void ss_controls_default(struct ss_controls *c);
-/** Clamp every field into its range (NaN becomes the default). Returns the number of fields changed. */
-SS_EXPORT int ss_controls_clamp(struct ss_controls *c);
 
 /** Build an engine for `fs`, which the caller keeps and must outlive the engine. NULL on allocation failure. */
 SS_EXPORT struct ss_engine *ss_engine_new(const struct ss_filterset *fs);
