@@ -36,7 +36,9 @@ struct design_job {
 	double rate;
 	char wisdom[PATH_MAX];
 	/* results */
-	bool unchanged;              /* JOB_RELOAD: the file says what already plays: nothing designed */
+	bool unchanged;              /* JOB_RELOAD: nothing the filters are made from changed: nothing designed */
+	enum ss_profile_effect effect; /* JOB_RELOAD: what the edit needs (profile-schema.h) */
+	char changed[512];           /* JOB_RELOAD: the keys that changed */
 	struct ss_engine *engine;
 	struct ss_error err;
 	int res;
@@ -60,8 +62,9 @@ static void run_reload(struct design_job *job)
 	if ((job->res = ss_profile_load(&job->profile, path, &job->err)) < 0 ||
 			(job->res = ss_profile_validate(&job->profile, &job->err)) < 0)
 		return;
-	/* parsing fills every field (and zeroes the padding) the same way for the same text */
-	if (memcmp(&job->profile, &job->current, sizeof(job->profile)) == 0) {
+	/* what changed, key by key (a comment or a moved line changes nothing; a name needs no new filters) */
+	job->effect = ss_profile_diff(&job->current, &job->profile, job->changed, sizeof(job->changed));
+	if (job->effect < SS_EFFECT_REDESIGN) {
 		job->unchanged = true;
 		return;
 	}
@@ -215,6 +218,34 @@ static void poll_handoff(void *data, uint64_t expirations)
 	}
 }
 
+void ss_designer_apply_edit(struct impl *impl, const struct ss_profile *edited, enum ss_profile_effect effect,
+		const char *changed)
+{
+	const struct ss_profile was = impl->profile;
+	impl->profile = *edited;
+	if (effect == SS_EFFECT_NONE) {
+		pw_log_info("profile %s saved without changes: nothing to redesign", impl->profile_path);
+		return;
+	}
+	if (effect < SS_EFFECT_REDESIGN)
+		pw_log_info("profile %s changed (%s): nothing to redesign", impl->profile_path, changed);
+	if (strcmp(was.name, edited->name) != 0)
+		ss_streams_set_property(impl, "soundstage.profile.name", edited->name);
+	if (strcmp(was.description, edited->description) != 0 && impl->description_from_profile)
+		ss_streams_set_property(impl, PW_KEY_NODE_DESCRIPTION,
+				edited->description[0] ? edited->description : "Soundstage");
+	if (strcmp(was.output.target, edited->output.target) != 0) {
+		if (impl->target_from_argument)
+			pw_log_warn("profile %s: output.target is now \"%s\", but the module's target.object (%s) overrides "
+					"it: still playing into %s", impl->profile_path, edited->output.target, impl->target,
+					impl->target);
+		else
+			pw_log_warn("profile %s: output.target is now \"%s\": Soundstage plays into \"%s\" until the module "
+					"is loaded again (pw-cli unload-module / load-module, or restart the service)",
+					impl->profile_path, edited->output.target, impl->target);
+	}
+}
+
 static void on_job_done(void *data, uint64_t count)
 {
 	struct impl *impl = data;
@@ -229,13 +260,13 @@ static void on_job_done(void *data, uint64_t count)
 				impl->designs_live || impl->ready ? "keeping the last good design" : "no design to play yet");
 		ss_streams_set_error(impl, job->err.msg[0] ? job->err.msg : spa_strerror(job->res));
 	} else if (job->unchanged) {
-		pw_log_info("profile %s saved without changes: nothing to redesign", impl->profile_path);
+		ss_designer_apply_edit(impl, &job->profile, job->effect, job->changed);
 		ss_streams_set_error(impl, NULL);
 	} else {
 		const struct ss_filterset *fs = ss_engine_filterset(job->engine);
 		if (job->kind == JOB_RELOAD) {
-			pw_log_info("profile %s changed: redesigned", impl->profile_path);
-			impl->profile = job->profile;
+			pw_log_info("profile %s changed (%s): redesigned", impl->profile_path, job->changed);
+			ss_designer_apply_edit(impl, &job->profile, job->effect, job->changed);
 			impl->design_rate = (uint32_t)job->rate;
 		}
 		ss_streams_set_error(impl, NULL);

@@ -36,9 +36,12 @@
 
 #include "module.h"
 
-/* PW_LOG_TOPIC() written out: its compound-literal initialiser is not a constant in ISO C (warning_level 3) */
+/* PW_LOG_TOPIC() written out (its compound-literal initialiser is not a constant in ISO C, warning_level 3), with
+ * its registration while the module is loaded, so that PIPEWIRE_DEBUG=mod.soundstage:I applies */
 static struct spa_log_topic ss_module_topic_value = { .version = SPA_VERSION_LOG_TOPIC, .topic = "mod.soundstage" };
 struct spa_log_topic *const ss_module_topic = &ss_module_topic_value;
+static void __attribute__((constructor)) register_log_topic(void) { pw_log_topic_register(&ss_module_topic_value); }
+static void __attribute__((destructor)) unregister_log_topic(void) { pw_log_topic_unregister(&ss_module_topic_value); }
 
 static const struct spa_dict_item module_props[] = {
 	{ PW_KEY_MODULE_AUTHOR, "The Soundstage developers" },
@@ -182,7 +185,6 @@ int pipewire__module_init(struct pw_impl_module *module, const char *args)
 	char position[SS_MAX_DRIVERS * 16 + 8], num[32];
 	int res;
 
-	PW_LOG_TOPIC_INIT(ss_module_topic);
 
 	impl = calloc(1, sizeof(*impl));
 	if (impl == NULL)
@@ -238,6 +240,8 @@ int pipewire__module_init(struct pw_impl_module *module, const char *args)
 	copy_props(impl, props, PW_KEY_NODE_LATENCY);
 	copy_props(impl, props, PW_KEY_NODE_VIRTUAL);
 	copy_props(impl, props, "resample.prefill");
+	impl->target_from_argument = pw_properties_get(props, PW_KEY_TARGET_OBJECT) != NULL ||
+		pw_properties_get(impl->playback_props, PW_KEY_TARGET_OBJECT) != NULL;
 	if ((str = pw_properties_get(props, PW_KEY_TARGET_OBJECT)) != NULL)
 		pw_properties_set(impl->playback_props, PW_KEY_TARGET_OBJECT, str);
 	else if (impl->profile.output.target[0] != '\0')
@@ -251,6 +255,7 @@ int pipewire__module_init(struct pw_impl_module *module, const char *args)
 
 	/* soundstage.sink: stereo in */
 	set_default(impl->capture_props, PW_KEY_NODE_NAME, "soundstage.sink");
+	impl->description_from_profile = pw_properties_get(impl->capture_props, PW_KEY_NODE_DESCRIPTION) == NULL;
 	set_default(impl->capture_props, PW_KEY_NODE_DESCRIPTION,
 			impl->profile.description[0] ? impl->profile.description : "Soundstage");
 	set_default(impl->capture_props, PW_KEY_MEDIA_CLASS, "Audio/Sink");

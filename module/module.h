@@ -29,6 +29,7 @@
 #include "engine/engine.h"
 #include "engine/handoff.h"
 #include "profile.h"
+#include "profile-schema.h"
 
 PW_LOG_TOPIC_EXTERN(ss_module_topic);
 #define PW_LOG_TOPIC_DEFAULT ss_module_topic
@@ -101,6 +102,8 @@ struct impl {
 
 	/* target-watch.c */
 	char target[256];                /* node.name of the device ("" = not known: the sink always exists) */
+	bool target_from_argument;       /* target.object was a module argument (it overrides output.target) */
+	bool description_from_profile;   /* the sink's node.description is the profile's (no capture.props one) */
 	struct pw_registry *registry;
 	struct spa_hook registry_listener;
 	uint32_t target_id;              /* its global id, SPA_ID_INVALID while absent */
@@ -110,6 +113,11 @@ struct impl {
 
 	float *silence;                  /* [SS_SILENCE_FRAMES] zeros for a missing input buffer */
 };
+
+/* designer.c: a saved profile whose filters need not change (effect below SS_EFFECT_REDESIGN), or after a redesign:
+ * becomes the profile, with its names applied to the sink and an output.target change reported. */
+void ss_designer_apply_edit(struct impl *impl, const struct ss_profile *edited, enum ss_profile_effect effect,
+		const char *changed);
 
 /* streams.c */
 int ss_streams_connect_playback(struct impl *impl);

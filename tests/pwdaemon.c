@@ -186,9 +186,10 @@ int pwd_start(struct pwd *d, const char *fragment, int quantum, int rate, bool w
 			"monitor.bluez = disabled monitor.v4l2 = disabled monitor.libcamera = disabled "
 			"monitor.alsa-midi = disabled } }\n");
 
-	/* the node topic at info level: PipeWire logs each late graph cycle there ("graph xrun"), see pwd_xruns */
+	/* the node topic at info level: PipeWire logs each late graph cycle there ("graph xrun"), see pwd_xruns; the
+	 * module's at info level: what it did with a saved profile */
 	const char *level = getenv("PIPEWIRE_DEBUG");
-	d->pipewire = pwd_spawn("%sPIPEWIRE_DEBUG='%s,pw.node:I' exec pipewire > '%s' 2>&1", pwd_daemon_env(),
+	d->pipewire = pwd_spawn("%sPIPEWIRE_DEBUG='%s,pw.node:I,mod.soundstage:I' exec pipewire > '%s' 2>&1", pwd_daemon_env(),
 			level && *level ? level : "W", d->log);
 	snprintf(path, sizeof(path), "%s/run/pipewire-0", d->root);
 	double t0 = now();
@@ -331,6 +332,17 @@ int pwd_interrupt(pid_t pid)
 {
 	kill(pid, SIGINT);
 	return pwd_wait(pid);
+}
+
+bool pwd_wait_file_contains(const char *path, const char *needle, double timeout)
+{
+	double t0 = now();
+	do {
+		if (pwd_file_contains(path, needle))
+			return true;
+		pwd_sleep(0.05);
+	} while (now() - t0 < timeout);
+	return false;
 }
 
 bool pwd_wait_output(const char *needle, double timeout, const char *fmt, ...)

@@ -1,6 +1,6 @@
 /* Test support: a private PipeWire daemon (and optionally WirePlumber) per test, in its own runtime, state and
  * config directories, with the build's module directory first on PIPEWIRE_MODULE_DIR; plus WAV comparison.
- * See ../shared/docs/headless-pipewire.md for the facts this relies on. Not real-time code. */
+ * See docs/headless-pipewire.md for the facts this relies on. Not real-time code. */
 #ifndef SS_TEST_PWDAEMON_H
 #define SS_TEST_PWDAEMON_H
 
@@ -60,6 +60,8 @@ bool pwd_wait_node(const char *name, double timeout);
 bool pwd_wait_output(const char *needle, double timeout, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Does the file contain `needle`? */
 bool pwd_file_contains(const char *path, const char *needle);
+/** Wait until the file (a daemon's log) contains `needle`; false after `timeout` s. */
+bool pwd_wait_file_contains(const char *path, const char *needle, double timeout);
 void pwd_sleep(double s);
 
 /* Largest sample-to-sample step over all channels in frames [from, to). */

@@ -499,6 +499,45 @@ static void playback_after_idle(void **state)
 	pwd_cleanup(&d);
 }
 
+/* An edit that changes no filter is not designed again, and says what it did: a comment and moved lines change
+ * nothing; a new name and description are applied to the sink; a new output.target is reported (here target.object,
+ * a module argument, overrides it). Only then a real change redesigns. Before the schema's diff, any byte changed
+ * redesigned and name, description and output.target edits were silently ignored. */
+static void edits_without_redesign(void **state)
+{
+	struct pwd d;
+	char frag[4096], profile[512], src[512];
+	pwd_init(&d, "edits");
+	profile_path("studio-5", src, sizeof(src));
+	snprintf(profile, sizeof(profile), "%s/speaker.conf", d.root);
+	copy_file(src, profile);
+	fragment(frag, sizeof(frag), profile, 48000, false, NULL);
+	assert_int_equal(pwd_start(&d, frag, 256, 48000, false), 0);
+	assert_true(pwd_wait_node("soundstage.sink", 5.0));
+	assert_true(pwd_wait_designed("soundstage.sink", 1, 20.0));
+	/* a comment and a blank line at the top: every key moves down two lines */
+	assert_int_equal(pwd_sh("{ printf '# a comment\\n\\n'; cat '%s'; } > '%s.new' && mv '%s.new' '%s'", src, profile,
+			profile, profile), 0);
+	assert_true(pwd_wait_file_contains(d.log, "saved without changes: nothing to redesign", 10.0));
+	/* a new name and description */
+	assert_int_equal(pwd_sh("sed -i 's/^name = .*/name = \"my-box\"/; s/^description = .*/description = \"My box\"/' '%s'",
+			profile), 0);
+	assert_true(pwd_wait_output("node.description = \"My box\"", 10.0, "pw-cli info soundstage.sink"));
+	assert_true(pwd_wait_output("soundstage.profile.name = \"my-box\"", 10.0, "pw-cli info soundstage.sink"));
+	assert_true(pwd_file_contains(d.log, "changed (name, description): nothing to redesign"));
+	/* a new output.target: reported, the module argument wins */
+	assert_int_equal(pwd_sh("printf 'output = { target = \"elsewhere\" }\\n' >> '%s'", profile), 0);
+	assert_true(pwd_wait_file_contains(d.log, "output.target is now \"elsewhere\", but the module's target.object "
+			"(array) overrides it", 10.0));
+	pwd_sleep(0.5);
+	assert_true(pwd_wait_designed("soundstage.sink", 1, 0.5));   /* still the first design */
+	/* a real change */
+	assert_int_equal(pwd_sh("sed -i 's/distance = 2.0/distance = 2.2/' '%s'", profile), 0);
+	assert_true(pwd_wait_file_contains(d.log, "changed (listener.distance): redesigned", 20.0));
+	pwd_stop(&d);
+	pwd_cleanup(&d);
+}
+
 /* The first design does not hold up the host: a profile that takes seconds to design (array-16 at 96 kHz) loads, its
  * sink appears and the daemon answers at once, while the sink plays silence until the design goes live. */
 static void first_design_off_main_loop(void **state)
@@ -577,6 +616,7 @@ int main(void)
 		cmocka_unit_test_teardown(follows_graph_rate, teardown),
 		cmocka_unit_test_teardown(playback_after_idle, teardown),
 		cmocka_unit_test_teardown(first_design_off_main_loop, teardown),
+		cmocka_unit_test_teardown(edits_without_redesign, teardown),
 	};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* SS_TEST_FILTER=name (cmocka's wildcards) runs only the matching tests, for working on one */
