@@ -50,7 +50,8 @@ static void start(struct pwd *d, const char *name, const char *extra_rules)
 	setenv("SOUNDSTAGE_PROFILE_PATH", PROFILE_DIR, 1);
 	assert_int_equal(pwd_sh("cp '%s/wireplumber/wireplumber.conf.d/50-soundstage.conf' "
 			"'%s/config/wireplumber/wireplumber.conf.d/' && cp -r '%s/wireplumber/scripts/soundstage' "
-			"'%s/data/wireplumber/scripts/'", CONFIG_DIR, d->root, CONFIG_DIR, d->root), 0);
+			"'%s/wireplumber/scripts/lib' '%s/data/wireplumber/scripts/'", CONFIG_DIR, d->root, CONFIG_DIR, CONFIG_DIR,
+			d->root), 0);
 	if (extra_rules) {
 		snprintf(path, sizeof(path), "%s/config/wireplumber/wireplumber.conf.d/60-test-rules.conf", d->root);
 		FILE *f = fopen(path, "w");
@@ -367,6 +368,37 @@ static void service_mode(void **state)
 	pwd_cleanup(&d);
 }
 
+/* The default: Soundstage's sink wins by its priority, and a default the user chose stays theirs (the policy never
+ * writes default.configured.audio.sink, WirePlumber's record of the user's choice). With the user's choice gone,
+ * the Soundstage sink is the default. */
+static void user_default_kept(void **state)
+{
+	struct pwd d;
+	char out[4096];
+	start(&d, "policy-default", NULL);
+	pid_t mine = plug(&d, "mine", "Some USB Audio Interface", 2);
+	assert_true(pwd_wait_node("mine", 5.0));
+	assert_int_equal(pwd_sh("pw-metadata 0 default.configured.audio.sink '{ \"name\": \"mine\" }' Spa:String:JSON "
+			"> /dev/null"), 0);
+	assert_true(default_is("mine", 5.0));
+	pid_t dev = plug(&d, "array", STUDIO_CARD, 5);
+	assert_true(pwd_wait_node("soundstage.sink.array", 10.0));
+	assert_true(pwd_wait_designed("soundstage.sink.array", 1, 20.0));
+	pwd_sleep(1.0);
+	assert_true(default_is("mine", 1.0));
+	pwd_capture(out, sizeof(out), "pw-metadata 0 default.configured.audio.sink 2>/dev/null");
+	if (strstr(out, "mine") == NULL)
+		fail_msg("default.configured.audio.sink is no longer the user's: %s", out);
+	/* the user's choice withdrawn: the highest priority wins, which is Soundstage's sink (1400; the plain device
+	 * has none, the array is never a candidate) */
+	assert_int_equal(pwd_sh("pw-metadata -d 0 default.configured.audio.sink > /dev/null"), 0);
+	assert_true(default_is("soundstage.sink.array", 5.0));
+	unplug(dev);
+	unplug(mine);
+	pwd_stop(&d);
+	pwd_cleanup(&d);
+}
+
 /* A device no rule matches: no Soundstage; visible to applications; its properties exactly as created. */
 static void non_matching_device(void **state)
 {
@@ -498,6 +530,7 @@ int main(void)
 		cmocka_unit_test_teardown(volume_and_mute, teardown),
 		cmocka_unit_test_teardown(unplug_and_replug, teardown),
 		cmocka_unit_test_teardown(service_mode, teardown),
+		cmocka_unit_test_teardown(user_default_kept, teardown),
 		cmocka_unit_test_teardown(non_matching_device, teardown),
 		cmocka_unit_test_teardown(bad_rules, teardown),
 		cmocka_unit_test_teardown(two_devices, teardown),
