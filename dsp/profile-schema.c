@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/json-write.h"
+
 #define P(member) offsetof(struct ss_profile, member)
 #define D(member) offsetof(struct ss_driver, member)
 #define SRC(member) ((long)offsetof(struct ss_profile, member))
@@ -213,21 +215,6 @@ void ss_driver_apply_defaults(struct ss_driver *d)
 
 /* ---- JSON ---- */
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 /* the shortest decimal that reads back to the same double */
 static void json_number(FILE *f, double v)
 {
@@ -256,7 +243,7 @@ static void json_value(FILE *f, const struct ss_profile_key *k, const void *base
 	const char *at = (const char *)base + k->offset;
 	switch (k->kind) {
 	case SS_KEY_STRING:
-		json_string(f, at);
+		ss_json_write_string(f, at);
 		break;
 	case SS_KEY_NUMBER: {
 		const double v = *(const double *)(const void *)at;
@@ -286,7 +273,7 @@ static void json_value(FILE *f, const struct ss_profile_key *k, const void *base
 		break;
 	case SS_KEY_CHOICE: {
 		const int i = k->store_bool ? (int)*(const bool *)(const void *)at : *(const int *)(const void *)at;
-		json_string(f, k->choices[i]);
+		ss_json_write_string(f, k->choices[i]);
 		break;
 	}
 	case SS_KEY_POW2:
@@ -320,7 +307,7 @@ static void json_members(FILE *f, const char *section, const void *base)
 			continue;
 		fputs(first ? "" : ", ", f);
 		first = false;
-		json_string(f, k->name);
+		ss_json_write_string(f, k->name);
 		fputs(": ", f);
 		json_value(f, k, base);
 	}
@@ -335,7 +322,7 @@ void ss_profile_write_json(const struct ss_profile *p, FILE *f, int indent)
 			continue;
 		fprintf(f, "%s\n%*s  ", first ? "" : ",", indent, "");
 		first = false;
-		json_string(f, k->name);
+		ss_json_write_string(f, k->name);
 		fputs(": ", f);
 		if (k->kind == SS_KEY_SECTION) {
 			fputs("{ ", f);

@@ -25,6 +25,7 @@
 #include "profile.h"
 #include "profile-schema.h"
 #include "signal_file.h"
+#include "util/json-write.h"
 
 static void usage(FILE *f)
 {
@@ -256,21 +257,6 @@ done:
 
 /* ---- JSON output ---- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void json_num(FILE *f, double v)
 {
 	if (isfinite(v))
@@ -308,13 +294,13 @@ static int cmd_profile(int argc, char **argv)
 	/* "profile": every key as the schema says (it parses back to the same profile); "resolved": what the design
 	 * made of it; "engine": what runs */
 	fprintf(f, "{\n  \"path\": ");
-	json_str(f, p.path);
+	ss_json_write_string(f, p.path);
 	fprintf(f, ",\n  \"profile\": ");
 	ss_profile_write_json(&p, f, 2);
 	fprintf(f, ",\n  \"resolved\": {\n    \"drivers\": [\n");
 	for (int i = 0; i < p.n_drivers; i++) {
 		fprintf(f, "      { \"name\": ");
-		json_str(f, p.drivers[i].name);
+		ss_json_write_string(f, p.drivers[i].name);
 		fprintf(f, ", \"peak-effort-db\": ");
 		json_num(f, fs->effort_db[i]);
 		fprintf(f, ", \"limit\": ");
@@ -437,7 +423,7 @@ static void print_json(const struct ss_profile *p, const struct ss_filterset *fs
 		const struct ss_prediction *ctc_full)
 {
 	printf("{\n  \"profile\": ");
-	json_str(stdout, p->path);
+	ss_json_write_string(stdout, p->path);
 	printf(",\n  \"rate\": %g,\n  \"latency\": %d,\n  \"loudness\": { \"full-scale-db\": ", fs->rate,
 			ss_filterset_latency(fs));
 	json_num(stdout, ld->full_db);
@@ -510,7 +496,7 @@ static void print_json(const struct ss_profile *p, const struct ss_filterset *fs
 	printf(",\n  \"drivers\": [");
 	for (int i = 0; i < p->n_drivers; i++) {
 		printf("%s\n    { \"name\": ", i ? "," : "");
-		json_str(stdout, p->drivers[i].name);
+		ss_json_write_string(stdout, p->drivers[i].name);
 		printf(", \"effort-db\": ");
 		json_num(stdout, fs->effort_db[i]);
 		printf(", \"limit\": ");
@@ -543,7 +529,7 @@ static void print_heads_json(const struct head_figures *h, int nh, const struct 
 		double itd[2] = { f->itd_us - f->itd_real_us, f->itd_right_us - f->itd_right_real_us };
 		double ild[2] = { f->ild_rms_err_db, f->ild_rms_err_right_db };
 		printf("%s\n    { \"head\": ", i ? "," : "");
-		json_str(stdout, h[i].name);
+		ss_json_write_string(stdout, h[i].name);
 		printf(", \"ctc-1-4k-db\": ");
 		json_num(stdout, c->separation_db[1][2]);
 		printf(", \"ctc-1-4k-2cm-db\": ");

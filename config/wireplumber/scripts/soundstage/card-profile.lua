@@ -22,14 +22,21 @@ function offered_profile (device, wanted)
   return nil, names
 end
 
+-- The rule's card profile for this device as it offers it, with the rule; nil when no rule wants one, or the device
+-- does not offer it (logged).
 function wanted_profile (device)
   local rule = rules.find (device.properties)
-  return rule, rule and rule.props["soundstage.card-profile"]
-end
-
-function not_offered (device, rule, wanted, names)
-  log:warning (device, string.format ("%s: card profile '%s' not offered by %s (it has: %s)", rule.where,
-      wanted, device.properties["device.name"] or "?", table.concat (names, ", ")))
+  local wanted = rule and rule.props["soundstage.card-profile"]
+  if wanted == nil then
+    return nil
+  end
+  local profile, names = offered_profile (device, wanted)
+  if profile == nil then
+    log:warning (device, string.format ("%s: card profile '%s' not offered by %s (it has: %s)", rule.where,
+        wanted, device.properties["device.name"] or "?", table.concat (names, ", ")))
+    return nil
+  end
+  return profile, rule
 end
 
 SimpleEventHook {
@@ -42,18 +49,12 @@ SimpleEventHook {
   },
   execute = function (event)
     local device = event:get_subject ()
-    local rule, wanted = wanted_profile (device)
-    if wanted == nil then
-      return
+    local profile, rule = wanted_profile (device)
+    if profile then
+      log:notice (device, string.format ("%s: card profile '%s' for %s", rule.where, profile.name,
+          device.properties["device.name"] or "?"))
+      event:set_data ("selected-profile", profile)
     end
-    local profile, names = offered_profile (device, wanted)
-    if profile == nil then
-      not_offered (device, rule, wanted, names)
-      return
-    end
-    log:notice (device, string.format ("%s: card profile '%s' for %s", rule.where, wanted,
-        device.properties["device.name"] or "?"))
-    event:set_data ("selected-profile", profile)
   end
 }:register ()
 
@@ -63,22 +64,17 @@ devices_om = ObjectManager {
 }
 
 devices_om:connect ("object-added", function (_, device)
-  local rule, wanted = wanted_profile (device)
-  if wanted == nil then
+  local profile, rule = wanted_profile (device)
+  if profile == nil then
     return
   end
   for p in device:iterate_params ("Profile") do
     local parsed = p:parse ()
-    if parsed.properties and parsed.properties.name == wanted then
+    if parsed.properties and parsed.properties.name == profile.name then
       return
     end
   end
-  local profile, names = offered_profile (device, wanted)
-  if profile == nil then
-    not_offered (device, rule, wanted, names)
-    return
-  end
-  log:notice (device, string.format ("%s: setting card profile '%s' on %s", rule.where, wanted,
+  log:notice (device, string.format ("%s: setting card profile '%s' on %s", rule.where, profile.name,
       device.properties["device.name"] or "?"))
   device:set_param ("Profile", Pod.Object { "Spa:Pod:Object:Param:Profile", "Profile", index = profile.index })
 end)
