@@ -96,6 +96,14 @@ static void unplug(pid_t device)
 	pwd_interrupt(device);
 }
 
+/* The end of a test: the device goes, then the daemons and their folder. */
+static void finish(struct pwd *d, pid_t device)
+{
+	unplug(device);
+	pwd_stop(d);
+	pwd_cleanup(d);
+}
+
 static bool default_is(const char *name, double timeout)
 {
 	char needle[256];
@@ -194,9 +202,7 @@ static void matching_device(void **state)
 	pwd_count_xruns(&d, &xr);
 	double md = device_vs_render(&d, "array", 5, ref, 1.0, &xr);
 	assert_true(md <= 1e-4);
-	unplug(dev);
-	pwd_stop(&d);
-	pwd_cleanup(&d);
+	finish(&d, dev);
 }
 
 /* wpctl's volume is cubic: set-volume 0.5 is a linear gain of 0.125 on soundstage.sink, applied in software before
@@ -269,9 +275,7 @@ static void volume_and_mute(void **state)
 	 * -54 dBFS; at quantum 1024, 2560 frames at -58 dBFS); anything longer or louder fails */
 	assert_true(nonzero == 0 || (last - first < 4800 && peak < 0.01));
 	wav_free(&rec);
-	unplug(dev);
-	pwd_stop(&d);
-	pwd_cleanup(&d);
+	finish(&d, dev);
 }
 
 /* Unplugged while playing: Soundstage goes, the default moves to the fallback sink, the playing stream follows it
@@ -300,9 +304,7 @@ static void unplug_and_replug(void **state)
 
 	dev = plug_studio(&d);
 	assert_true(default_is("soundstage.sink.array", 5.0));
-	unplug(dev);
-	pwd_stop(&d);
-	pwd_cleanup(&d);
+	finish(&d, dev);
 }
 
 /* Soundstage as a service (`pipewire -c soundstage.conf`, its own process, no rule: the module's target.object names
@@ -369,9 +371,7 @@ static void service_mode(void **state)
 	assert_null(strstr(out, "wants-dac:output_FL\n  |-> dac"));
 	assert_true(pwd_file_contains(d.wp_log, "wants-dac: not linking to driver array dac"));
 	pwd_interrupt(p);
-	unplug(dev);
-	pwd_stop(&d);
-	pwd_cleanup(&d);
+	finish(&d, dev);
 }
 
 /* The default: Soundstage's sink wins by its priority, and a default the user chose stays theirs (the policy never
@@ -398,9 +398,7 @@ static void user_default_kept(void **state)
 	assert_int_equal(pwd_sh("pw-metadata -d 0 default.configured.audio.sink > /dev/null"), 0);
 	assert_true(default_is("soundstage.sink.array", 5.0));
 	unplug(dev);
-	unplug(mine);
-	pwd_stop(&d);
-	pwd_cleanup(&d);
+	finish(&d, mine);
 }
 
 /* A device no rule matches: no Soundstage; visible to applications; its properties exactly as created. */
@@ -420,9 +418,7 @@ static void non_matching_device(void **state)
 	assert_null(strstr(out, "\"priority.session\""));   /* nobody set one */
 	assert_non_null(strstr(out, "\"channelVolumes\": [ 1.000000, 1.000000, 1.000000, 1.000000 ]"));
 	assert_false(pwd_file_contains(d.wp_log, "starting Soundstage"));
-	unplug(dev);
-	pwd_stop(&d);
-	pwd_cleanup(&d);
+	finish(&d, dev);
 }
 
 /* Bad rules: a misspelt key, and a profile name that does not exist. Each gets a log line naming its rule; the
@@ -470,9 +466,7 @@ static void bad_rules(void **state)
 		assert_true(device_vs_render(&d, nodes[i], 2, in, 1.0, &xr) <= 1e-4);   /* plain stereo, bit-exact */
 	}
 	unplug(a);
-	unplug(b);
-	pwd_stop(&d);
-	pwd_cleanup(&d);
+	finish(&d, b);
 }
 
 /* Two matching devices: one Soundstage each, with each rule's profile, each playing into its own device. */
