@@ -3,7 +3,7 @@
  *   soundstage render --profile P [--quantum N] [--tap upmix] [--set soundstage.NAME=VALUE]... IN.wav OUT.wav
  *   soundstage profile --json P | --keys
  *   soundstage design [--json] [--sofa FILE] P
- *   soundstage programme [--seconds S] [--rate R] OUT.wav
+ *   soundstage programme [--seconds S] [--rate R] [--tail S] OUT.wav
  *   soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR
  */
 #include <errno.h>
@@ -33,7 +33,7 @@ static void usage(FILE *f)
 		"usage: soundstage render --profile P [--quantum N] [--tap upmix] [--set soundstage.NAME=VALUE]... IN.wav OUT.wav\n"
 		"       soundstage profile --json P | --keys\n"
 		"       soundstage design [--json] [--sofa FILE] P\n"
-		"       soundstage programme [--seconds S] [--rate R] OUT.wav\n"
+		"       soundstage programme [--seconds S] [--rate R] [--tail S] OUT.wav\n"
 		"       soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR\n");
 }
 
@@ -637,11 +637,13 @@ static int cmd_design(int argc, char **argv)
 
 static int cmd_programme(int argc, char **argv)
 {
-	double seconds = 6.0, rate = 48000.0;
+	double seconds = 6.0, rate = 48000.0, tail = 0.0;
 	const char *path = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
 			seconds = atof(argv[++i]);
+		else if (strcmp(argv[i], "--tail") == 0 && i + 1 < argc)
+			tail = atof(argv[++i]);
 		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
 			rate = atof(argv[++i]);
 		else if (!path)
@@ -651,7 +653,7 @@ static int cmd_programme(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!path || !(seconds > 0 && seconds <= 600) || !(rate >= 8000 && rate <= 192000)) {
+	if (!path || !(seconds > 0 && seconds <= 600) || !(rate >= 8000 && rate <= 192000) || !(tail >= 0 && tail <= 60)) {
 		usage(stderr);
 		return 2;
 	}
@@ -699,6 +701,11 @@ static int cmd_programme(int argc, char **argv)
 		frame[1] *= (float)fade;
 		sf_writef_float(f, frame, 1);
 	}
+	/* silence after it: a player that drops its last buffers when it stops (pw-play does, now and then) loses
+	 * only silence */
+	const float zero[2] = { 0.0f, 0.0f };
+	for (long t = 0; t < (long)(tail * rate); t++)
+		sf_writef_float(f, zero, 1);
 	sf_close(f);
 	return 0;
 }
