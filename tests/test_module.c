@@ -695,14 +695,18 @@ static void sweep_through_rig(void **state)
 	const long start0 = guess + peak;
 	print_message("rig: driver 0's sweep starts at frame %ld of the recording (loopback peak %.4f)\n", start0,
 			loopir[peak]);
-	/* a delta limited to the swept 20 Hz..20 kHz of 24 kHz peaks near 20/24 */
-	assert_true(loopir[peak] > 0.7 && loopir[peak] < 1.0);
+	/* a delta limited to the swept band (up to 20 of 24 kHz) peaks near 20/24; less when a lost quantum broke the
+	 * recording (judged with the xruns below) */
+	const bool loop_ok = loopir[peak] > 0.7 && loopir[peak] < 1.0;
 	double worst = -999;
-	for (int drv = 0; drv < 2; drv++)
+	for (int drv = 0; drv < 2 && loop_ok; drv++)
 		for (int ear = 0; ear < 2; ear++) {
 			double ir[RIG_WINDOW];
-			assert_int_equal(ss_sweep_deconvolve(&s, level, ch[ear], rec.frames, start0 + drv * slot, ir, RIG_WINDOW,
-					RIG_PRE), 0);
+			if (ss_sweep_deconvolve(&s, level, ch[ear], rec.frames, start0 + drv * slot, ir, RIG_WINDOW, RIG_PRE) < 0) {
+				print_message("  driver %d: its sweep is not in the recording\n", drv);
+				worst = 0.0;
+				break;
+			}
 			const double err = rig_band_error_db(ir, h[drv][ear], 20.0 * 1.26, 20000.0 / 1.26);
 
 			print_message("  driver %d -> %s ear: response error %.1f dB over 25 Hz..16 kHz (25-100 Hz %.1f, "
@@ -715,10 +719,11 @@ static void sweep_through_rig(void **state)
 		free(ch[c]);
 	wav_free(&rec);
 	ss_sweep_free(&s);
-	if (pwd_measurement_spoiled(&d, &xr, !(worst <= -40.0))) {
+	if (pwd_measurement_spoiled(&d, &xr, !(loop_ok && worst <= -40.0))) {
 		pwd_cleanup(&d);
 		skip();
 	}
+	assert_true(loop_ok);
 	assert_true(worst <= -40.0);
 	pwd_cleanup(&d);
 }
