@@ -86,6 +86,27 @@ static int fail_pos(const struct ss_profile *p, struct ss_error *err, struct ss_
 	return r;
 }
 
+int ss_profile_error_at(const struct ss_profile *p, struct ss_error *err, struct ss_srcpos pos, const char *key,
+		const char *fmt, ...)
+{
+	struct ss_error tmp;
+	int r;
+	va_list ap;
+	va_start(ap, fmt);
+	r = verror(err ? err : &tmp, p->path[0] ? p->path : "<profile>", pos.line, pos.col, key, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void ss_profile_file_path(const struct ss_profile *p, const char *name, char *out, size_t size)
+{
+	const char *slash = strrchr(p->path, '/');
+	if (name[0] == '/' || slash == NULL)
+		snprintf(out, size, "%s", name);
+	else
+		snprintf(out, size, "%.*s/%s", (int)(slash - p->path), p->path, name);
+}
+
 static int syntax_error(struct parser *ps, struct spa_json *it, const char *key)
 {
 	struct spa_error_location loc;

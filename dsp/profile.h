@@ -124,6 +124,15 @@ struct ss_profile {
 	} room;
 
 	struct {
+		char measured[512];     /**< a SOFA GeneralFIR file of the drivers measured at the ears (soundstage
+		                             measure), relative to the profile's directory; "" = the model alone */
+		double window_ms;       /**< how much of each measured response after its first arrival the design
+		                             uses (before the first reflection), ms */
+		char head[512];         /**< a SOFA SimpleFreeFieldHRIR set for the head model instead of the sphere;
+		                             "" = the rigid sphere */
+	} plant;
+
+	struct {
 		int taps;               /**< FIR length at 48 kHz (scaled with the rate) */
 		int block;              /**< engine block at 48 kHz: its latency against CPU; 0: from `latency` (256 normal,
 		                             64 low) */
@@ -138,6 +147,8 @@ struct ss_profile {
 	struct ss_srcpos src_driver_band[SS_MAX_DRIVERS];
 	struct ss_srcpos src_driver_channel[SS_MAX_DRIVERS];
 	struct ss_srcpos src_beam_band;
+	struct ss_srcpos src_plant_measured;
+	struct ss_srcpos src_plant_head;
 };
 
 /** The engine block at 48 kHz the profile asks for: design.block, or what design.latency implies. */
@@ -153,6 +164,14 @@ SS_EXPORT int ss_profile_parse(struct ss_profile *p, const char *filename, const
 
 /** Read, parse and validate a profile file. */
 SS_EXPORT int ss_profile_load(struct ss_profile *p, const char *path, struct ss_error *err);
+
+/** Fill `err` as a parse error would: `FILE:LINE:COL: key: ...` at `pos` (a key's recorded position). Returns
+ * -EINVAL. */
+SS_EXPORT int ss_profile_error_at(const struct ss_profile *p, struct ss_error *err, struct ss_srcpos pos,
+		const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/** A file named in the profile (`name`), as a path: relative names are taken from the profile's directory. */
+SS_EXPORT void ss_profile_file_path(const struct ss_profile *p, const char *name, char *out, size_t size);
 
 /** Geometric validation (also run by parse): coincident drivers, listener inside the device, band gaps...
  * Errors are reported at the position recorded for the offending key when parsed from a file. */

@@ -7,6 +7,7 @@
 #include <complex.h>
 #include <errno.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,16 @@ static void raw_ir(const struct ss_hrtf *h, const double dir[3], float *l, float
 
 struct ss_hrtf *ss_hrtf_open(const char *path, double rate, struct ss_error *err)
 {
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (err) {
+			memset(err, 0, sizeof(*err));
+			snprintf(err->file, sizeof(err->file), "%s", path);
+			snprintf(err->msg, sizeof(err->msg), "%s: %s", path,
+					stat(path, &st) < 0 ? strerror(errno) : "not a regular file");
+		}
+		return NULL;
+	}
 	struct ss_hrtf *h = calloc(1, sizeof(*h));
 	int e = 0;
 	if (h == NULL)

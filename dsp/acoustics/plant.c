@@ -1,6 +1,7 @@
 /* Soundstage: drivers-to-ears plant. */
 #include "plant.h"
 
+#include <stdbool.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -75,6 +76,14 @@ void ss_real_source_ears(double az_deg, double r, double f, double reference_dis
 	ears_of_point(src, head, f, reference_distance, 1.0, out);
 }
 
+void ss_listener_point_ears(const struct ss_listener *head, double az_deg, double r, double f,
+		double reference_distance, double complex out[2])
+{
+	double az = az_deg * SS_RAD_PER_DEG;
+	double src[3] = { r * cos(az), r * sin(az), 0.0 }, centre[3] = { 0, 0, 0 };
+	ears_of_point_on(src, centre, f, reference_distance, 1.0, head->radius, head->ear_az_deg, out);
+}
+
 double ss_driver_extra_delay(const struct ss_profile *p, int i)
 {
 	double device[3], d = 0.0;
@@ -135,14 +144,13 @@ struct ss_plant *ss_plant_new(const struct ss_profile *p, const struct ss_plant_
 	return pl;
 }
 
-void ss_plant_at(const struct ss_plant *pl, double f, double complex C[2][SS_MAX_DRIVERS])
+/* the model (no measurement) */
+static void model_at(const struct ss_plant *pl, double f, double complex C[2][SS_MAX_DRIVERS])
 {
 	const struct ss_profile *p = pl->p;
 	const struct ss_plant_model *m = &pl->m;
 	double device[3];
 	ss_device_centre(p, device);
-	if (f <= 0.0)
-		f = 1.0;
 	for (int i = 0; i < p->n_drivers; i++) {
 		const struct ss_driver *d = &p->drivers[i];
 		double pos[3], v[3], r;
@@ -173,5 +181,46 @@ void ss_plant_at(const struct ss_plant *pl, double f, double complex C[2][SS_MAX
 			}
 			C[ear][i] = acc * prop;
 		}
+	}
+}
+
+#define MEASURED_CARRY_MAX_DB 6.0
+
+void ss_plant_at(const struct ss_plant *pl, double f, double complex C[2][SS_MAX_DRIVERS])
+{
+	const struct ss_profile *p = pl->p;
+	const struct ss_plant_model *m = &pl->m;
+	if (f <= 0.0)
+		f = 1.0;
+	model_at(pl, f, C);
+	if (m->measured == NULL)
+		return;
+	double complex M[2][SS_MAX_DRIVERS];
+	double w[SS_MAX_DRIVERS], device[3];
+	const bool displaced = m->offset[0] != 0.0 || m->offset[1] != 0.0 || m->offset[2] != 0.0;
+	const double zero[3] = { 0, 0, 0 }, cap = pow(10.0, MEASURED_CARRY_MAX_DB / 20.0);
+	ss_measured_at(m->measured, f, M, w);
+	ss_device_centre(p, device);
+	for (int i = 0; i < p->n_drivers; i++) {
+		if (w[i] <= 0.0)
+			continue;
+		double complex carry[2] = { 1.0, 1.0 };
+		if (displaced) {
+			double pos[3];
+			double complex at0[2], at[2];
+			ss_driver_world_position(&p->drivers[i], device, pos);
+			ears_of_point_on(pos, zero, f, p->listener_distance, 1.0, SS_HEAD_RADIUS, SS_EAR_AZIMUTH_DEG, at0);
+			ears_of_point_on(pos, m->offset, f, p->listener_distance, 1.0, SS_HEAD_RADIUS, SS_EAR_AZIMUTH_DEG, at);
+			for (int e = 0; e < 2; e++) {
+				carry[e] = cabs(at0[e]) > 1e-12 ? at[e] / at0[e] : 1.0;
+				double a = cabs(carry[e]);
+				if (a > cap)
+					carry[e] *= cap / a;
+				else if (a < 1.0 / cap)
+					carry[e] *= (1.0 / cap) / fmax(a, 1e-12);
+			}
+		}
+		for (int e = 0; e < 2; e++)
+			C[e][i] = w[i] * M[e][i] * carry[e] + (1.0 - w[i]) * C[e][i];
 	}
 }

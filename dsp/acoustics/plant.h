@@ -16,6 +16,7 @@
 #include "../util/export.h"
 #include "driver.h"
 #include "hrtf.h"
+#include "measured.h"
 
 /** Evaluate the plant at frequency `f` (Hz) for a head displaced by `head_offset` (m, listener frame) from the
  * nominal position. Fills C[0..1][0..n_drivers-1]. */
@@ -38,11 +39,19 @@ SS_EXPORT extern const struct ss_listener ss_listener_design;
 /** The same sphere with its ears at +-90 degrees: the first head the design is judged on besides its own. */
 SS_EXPORT extern const struct ss_listener ss_listener_sphere90;
 
+/** ss_real_source_ears on `head`'s sphere (its radius and ear angle; a measured head's set is not used here). */
+void ss_listener_point_ears(const struct ss_listener *head, double az_deg, double r, double f,
+		double reference_distance, double complex out[2]);
+
 /** A whole model of what reaches the ears: a head, how the drivers radiate, where the head is. */
 struct ss_plant_model {
 	struct ss_listener head;
 	struct ss_radiation radiation;
 	double offset[3];              /**< m, head centre from the nominal position (listener frame) */
+	/** the drivers as measured at the nominal position (measured.h), or NULL: where the measurement holds it
+	 * replaces the model (blended by its weight); for a displaced head it is carried over by the change the
+	 * sphere predicts between the two positions (limited to +-6 dB) */
+	const struct ss_measured *measured;
 };
 
 struct ss_plant;

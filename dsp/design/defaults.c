@@ -79,9 +79,10 @@ bool ss_defaults_beam_band(const struct ss_profile *p, double band[2], char *why
 /* The virtual sources' ear responses at the design head on the ITD grid, for a list of effort caps: each grid point's
  * crosstalk-cancellation problem (over the design population) is prepared once and solved for every cap. Fills
  * err_us[cap][image]; 0 or -ENOMEM. */
-static int itd_errors(const struct ss_profile *p, const double *caps_db, int n_caps, double (*err_us)[2])
+static int itd_errors(const struct ss_profile *p, const double *caps_db, int n_caps, double (*err_us)[2],
+		struct ss_error *error)
 {
-	const double head0[3] = { 0, 0, 0 }, vdist = p->listener_distance > 2.0 ? p->listener_distance : 2.0;
+	const double vdist = p->listener_distance > 2.0 ? p->listener_distance : 2.0;
 	struct ss_virtualizer v;
 	struct ss_population pop;
 	double f[ITD_GRID];
@@ -91,16 +92,23 @@ static int itd_errors(const struct ss_profile *p, const double *caps_db, int n_c
 	struct ss_ctc_problem *pr = malloc(sizeof(*pr));
 	double complex rl[ITD_GRID], rr[ITD_GRID];
 	int r = -ENOMEM;
-	if (!el || !er || !C || !pr || ss_population_new(p, &pop) < 0)
+	memset(&pop, 0, sizeof(pop));
+	if (!el || !er || !C || !pr) {
+		if (error)
+			ss_profile_error_at(p, error, (struct ss_srcpos){ 0, 0 }, "", "out of memory choosing the effort");
 		goto done;
-	ss_virtualizer_fit(p->virtualizer.angle_deg, vdist, &v);
+	}
+	if ((r = ss_population_new(p, &pop, error)) < 0)
+		goto done;
+	r = -ENOMEM;
+	ss_virtualizer_fit_on(p->virtualizer.angle_deg, vdist, &pop.listener, &v);
 	for (int k = 0; k < ITD_GRID; k++) {
-		double complex D[2][SS_MAX_DRIVERS], w[SS_MAX_DRIVERS], t[2], d[2], real[2];
+		double complex D[2][SS_MAX_DRIVERS], w[SS_MAX_DRIVERS], t[2], d[2];
 		double b[SS_MAX_DRIVERS];
 		struct ss_ctc_result res;
 		f[k] = 60.0 * pow(2000.0 / 60.0, (double)k / (ITD_GRID - 1));
-		ss_plant_eval(p, head0, f[k], D);
 		ss_population_at(&pop, f[k], C);
+		memcpy(D, C[0], sizeof(D));   /* what the listener hears: the design's own plant */
 		for (int i = 0; i < p->n_drivers; i++)
 			b[i] = ss_band_weight(&p->drivers[i], f[k]);
 		ss_ctc_prepare(pr, p->n_drivers, pop.m, C, pop.weight, b);
@@ -119,10 +127,9 @@ static int itd_errors(const struct ss_profile *p, const double *caps_db, int n_c
 				}
 			}
 		}
-		ss_real_source_ears(p->virtualizer.angle_deg, vdist, f[k], vdist, real);
-		rl[k] = real[0];
-		rr[k] = real[1];
 	}
+	if (ss_listener_source_ears(&pop.listener, p->virtualizer.angle_deg, vdist, ITD_GRID, f, rl, rr) < 0)
+		goto done;
 	double real_itd = ss_interaural_itd(ITD_GRID, f, rl, rr);
 	for (int c = 0; c < n_caps; c++) {
 		err_us[c][0] = (ss_interaural_itd(ITD_GRID, f, el[c][0], er[c][0]) - real_itd) * 1e6;
@@ -141,7 +148,7 @@ done:
 void ss_defaults_itd_error(const struct ss_profile *p, double cap_db, double err_us[2])
 {
 	double e[1][2] = { { NAN, NAN } };
-	itd_errors(p, &cap_db, 1, e);
+	itd_errors(p, &cap_db, 1, e, NULL);
 	err_us[0] = e[0][0];
 	err_us[1] = e[0][1];
 }
@@ -184,13 +191,8 @@ int ss_defaults_resolve(const struct ss_profile *in, struct ss_profile *out, str
 		double caps[N_CAPS], e[N_CAPS][2], best = SS_EFFORT_AUTO_MAX_DB, best_err = INFINITY;
 		for (int c = 0; c < N_CAPS; c++)
 			caps[c] = SS_EFFORT_AUTO_MIN_DB + c;
-		if (itd_errors(&p, caps, N_CAPS, e) < 0) {
-			if (err) {
-				memset(err, 0, sizeof(*err));
-				snprintf(err->msg, sizeof(err->msg), "%s: out of memory choosing the effort", p.path);
-			}
-			return -ENOMEM;
-		}
+		if ((r = itd_errors(&p, caps, N_CAPS, e, err)) < 0)
+			return r;
 		for (int c = 0; c < N_CAPS; c++) {
 			double worst = fmax(fabs(e[c][0]), fabs(e[c][1]));
 			if (worst < best_err - 1e-9) {

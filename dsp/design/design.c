@@ -472,7 +472,6 @@ int ss_design(const struct ss_profile *profile, double rate, const struct ss_des
 		d.delay[in] = fs->model_delay;
 
 	double vdist = p->listener_distance > 2.0 ? p->listener_distance : 2.0;
-	ss_virtualizer_fit(p->virtualizer.angle_deg, vdist, &d.virt);
 
 	const size_t wsize = (size_t)SS_INPUTS * (size_t)d.n * (size_t)d.K;
 	d.C = malloc(sizeof(*d.C) * (size_t)d.K);
@@ -492,22 +491,37 @@ int ss_design(const struct ss_profile *profile, double rate, const struct ss_des
 		level_match[in] = malloc(sizeof(double) * (size_t)d.K);
 		matches = matches && d.match_db[in] && d.real_power[in] && level_match[in];
 	}
-	if (!d.C || !d.grid || !d.dft || !d.spec || !d.ir || !W || !Wp || !Wl || !fs->fir || !fs->plain_fir || !matches ||
-			ss_population_new(p, &d.pop) < 0) {
+	if (!d.C || !d.grid || !d.dft || !d.spec || !d.ir || !W || !Wp || !Wl || !fs->fir || !fs->plain_fir || !matches) {
 		r = out_of_memory(p, err, "designing the filters");
 		goto error;
 	}
+	if ((r = ss_population_new(p, &d.pop, err)) < 0)
+		goto error;
+	/* the virtual sources on the design's head: the sphere, or plant.head's */
+	ss_virtualizer_fit_on(p->virtualizer.angle_deg, vdist, &d.pop.listener, &d.virt);
 	for (int l = 1; l < SS_MAX_LEVELS; l++)
 		Wlev[l] = Wl + wsize * (size_t)(l - 1);
-	const double head0[3] = { 0, 0, 0 };
-	for (int k = 0; k < d.K; k++) {
-		const double f = k > 0 ? k * rate / d.N : 1.0, az[SS_INPUTS] = { p->virtualizer.angle_deg,
-			-p->virtualizer.angle_deg, 0.0 };
-		ss_plant_eval(p, head0, f, d.C[k]);
-		for (int in = 0; in < SS_INPUTS; in++) {
-			double complex e[2];
-			ss_real_source_ears(az[in], vdist, f, vdist, e);
-			d.real_power[in][k] = creal(e[0] * conj(e[0])) + creal(e[1] * conj(e[1]));
+	{
+		double *fk = malloc(sizeof(double) * (size_t)d.K);
+		double complex *el = malloc(sizeof(double complex) * (size_t)d.K),
+			       *er = malloc(sizeof(double complex) * (size_t)d.K);
+		const double az[SS_INPUTS] = { p->virtualizer.angle_deg, -p->virtualizer.angle_deg, 0.0 };
+		r = fk && el && er ? 0 : -ENOMEM;
+		for (int k = 0; k < d.K && r == 0; k++) {
+			fk[k] = k > 0 ? k * rate / d.N : 1.0;
+			ss_plant_at(d.pop.plants[0], fk[k], d.C[k]);
+		}
+		for (int in = 0; in < SS_INPUTS && r == 0; in++) {
+			r = ss_listener_source_ears(&d.pop.listener, az[in], vdist, d.K, fk, el, er);
+			for (int k = 0; k < d.K && r == 0; k++)
+				d.real_power[in][k] = creal(el[k] * conj(el[k])) + creal(er[k] * conj(er[k]));
+		}
+		free(fk);
+		free(el);
+		free(er);
+		if (r < 0) {
+			r = out_of_memory(p, err, "designing the filters");
+			goto error;
 		}
 	}
 	ss_beam_grid_init(p, d.grid);

@@ -40,21 +40,50 @@ void ss_population_free(struct ss_population *pop)
 	for (int i = 0; i < pop->m; i++)
 		ss_plant_free(pop->plants[i]);
 	pop->m = 0;
+	ss_measured_free(pop->measured);
+	ss_hrtf_free(pop->head);
+	pop->measured = NULL;
+	pop->head = NULL;
 }
 
-int ss_population_new(const struct ss_profile *p, struct ss_population *pop)
+int ss_population_new(const struct ss_profile *p, struct ss_population *pop, struct ss_error *err)
 {
+	char path[1024];
 	memset(pop, 0, sizeof(*pop));
+	pop->listener = ss_listener_design;
+	if (p->plant.head[0]) {
+		struct ss_error e;
+		ss_profile_file_path(p, p->plant.head, path, sizeof(path));
+		/* the head's responses are looked up at the design's directions; 48 kHz is ample for the lookup (the
+		 * plant evaluates each response's spectrum at any frequency below its Nyquist) */
+		pop->head = ss_hrtf_open(path, 48000.0, &e);
+		if (pop->head == NULL)
+			return ss_profile_error_at(p, err, p->src_plant_head, "plant.head", "%s", e.msg);
+		pop->listener.name = ss_hrtf_name(pop->head);
+		pop->listener.hrtf = pop->head;
+	}
+	if (p->plant.measured[0]) {
+		ss_profile_file_path(p, p->plant.measured, path, sizeof(path));
+		pop->measured = ss_measured_open(path, p, p->plant.window_ms, "plant.measured", p->src_plant_measured,
+				err);
+		if (pop->measured == NULL) {
+			ss_population_free(pop);
+			return -EINVAL;
+		}
+	}
 	const int m = ss_population_wants_position(p) ? 3 : 1;
 	for (int i = 0; i < m; i++) {
 		struct ss_plant_model model = {
-			.head = ss_listener_design,
+			.head = pop->listener,
 			.radiation = ss_radiation_nominal,
 			.offset = { 0.0, members[i].offset, 0.0 },
+			.measured = pop->measured,
 		};
 		pop->plants[i] = ss_plant_new(p, &model);
 		if (pop->plants[i] == NULL) {
 			ss_population_free(pop);
+			if (err)
+				ss_profile_error_at(p, err, (struct ss_srcpos){ 0, 0 }, "", "out of memory for the plant");
 			return -ENOMEM;
 		}
 		pop->names[i] = members[i].name;

@@ -25,6 +25,9 @@
 
 struct ss_population {
 	int m;
+	struct ss_measured *measured;        /**< plant.measured, opened for the population (or NULL) */
+	struct ss_hrtf *head;                /**< plant.head, opened for the population (or NULL) */
+	struct ss_listener listener;         /**< the design's head: the sphere, or plant.head */
 	struct ss_plant *plants[SS_POPULATION_MAX];
 	const char *names[SS_POPULATION_MAX];
 	double weight[SS_POPULATION_MAX];    /**< each member's weight in the least squares */
@@ -33,8 +36,10 @@ struct ss_population {
 /** Whether `auto` means position robustness for this profile. */
 bool ss_population_wants_position(const struct ss_profile *p);
 
-/** The population for profile `p` (which must outlive it). 0, or -ENOMEM. */
-int ss_population_new(const struct ss_profile *p, struct ss_population *pop);
+/** The population for profile `p` (which must outlive it), on the profile's plant: the model, plant.head's measured
+ * head instead of the sphere, plant.measured's responses where they hold. 0, or -ENOMEM, or -EINVAL with `err`
+ * naming the profile's key and what is wrong with the file it names. */
+int ss_population_new(const struct ss_profile *p, struct ss_population *pop, struct ss_error *err);
 void ss_population_free(struct ss_population *pop);
 
 /** Every member's plant at `f` Hz: C[member][ear][driver]. */

@@ -1,6 +1,8 @@
 /* Soundstage: predicted figures. */
 #include "predict.h"
 
+#include "population.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -143,9 +145,15 @@ int ss_predict_with(const struct ss_filterset *fs, const struct ss_predict_optio
 {
 	static const struct ss_predict_options defaults = { 0 };
 	const struct ss_predict_options *o = opt ? opt : &defaults;
-	const struct ss_listener *head = o->head ? o->head : &ss_listener_design;
-	const struct ss_radiation *rad = o->radiation ? o->radiation : &ss_radiation_nominal;
 	const struct ss_profile *p = &fs->profile;
+	/* the design's own plant: its head (the sphere or plant.head) and, with the nominal radiation, plant.measured
+	 * where it holds; the files are read again (a file gone since the design: the model) */
+	struct ss_population pop;
+	if (ss_population_new(p, &pop, NULL) < 0)
+		memset(&pop, 0, sizeof(pop));
+	const struct ss_listener *head = o->head ? o->head : pop.m > 0 ? &pop.listener : &ss_listener_design;
+	const struct ss_radiation *rad = o->radiation ? o->radiation : &ss_radiation_nominal;
+	const struct ss_measured *measured = o->head == NULL && o->radiation == NULL ? pop.measured : NULL;
 	const int n = fs->n_drivers, L = fs->taps, N = 2 * L, K = L + 1;
 	const double rate = fs->rate;
 	int r = 0;
@@ -170,7 +178,8 @@ int ss_predict_with(const struct ss_filterset *fs, const struct ss_predict_optio
 
 	/* separation per band and offset */
 	for (int oi = 0; oi < SS_OFFSETS; oi++) {
-		struct ss_plant_model m = { .head = *head, .radiation = *rad, .offset = { 0, ss_offsets_cm[oi] / 100.0, 0 } };
+		struct ss_plant_model m = { .head = *head, .radiation = *rad, .offset = { 0, ss_offsets_cm[oi] / 100.0, 0 },
+			.measured = measured };
 		struct ss_plant *pl = ss_plant_new(p, &m);
 		double ipsi[2][SS_SEP_BANDS] = { { 0 } }, contra[2][SS_SEP_BANDS] = { { 0 } };
 		if (!pl) {
@@ -210,7 +219,7 @@ int ss_predict_with(const struct ss_filterset *fs, const struct ss_predict_optio
 	{
 		double complex *el = buf, *er = buf + K, *rl = buf + 2 * K, *rr = buf + 3 * K;
 		double vdist = p->listener_distance > 2.0 ? p->listener_distance : 2.0;
-		struct ss_plant_model m = { .head = *head, .radiation = *rad };
+		struct ss_plant_model m = { .head = *head, .radiation = *rad, .measured = measured };
 		struct ss_plant *pl = ss_plant_new(p, &m);
 		if (!pl) {
 			r = -ENOMEM;
@@ -372,6 +381,7 @@ int ss_predict_with(const struct ss_filterset *fs, const struct ss_predict_optio
 	}
 #undef HAT
 done:
+	ss_population_free(&pop);
 	free(H);
 	free(f);
 	free(buf);

@@ -1,8 +1,10 @@
 /* Soundstage: virtualizer fit. */
 #include "virtualizer.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "../acoustics/head.h"
 #include "../acoustics/plant.h"
@@ -94,17 +96,59 @@ static double fit_cost(const struct fit_grid *g, const struct ss_virtualizer *v,
 	return e2 / SS_ILD_OCTAVES + (*itd_err / 10.0) * (*itd_err / 10.0);
 }
 
+int ss_listener_source_ears(const struct ss_listener *head, double angle_deg, double distance, int n,
+		const double *f, double complex *left, double complex *right)
+{
+	if (head == NULL || head->hrtf == NULL) {
+		for (int i = 0; i < n; i++) {
+			double complex e[2];
+			if (head == NULL)
+				ss_real_source_ears(angle_deg, distance, f[i], distance, e);
+			else
+				ss_listener_point_ears(head, angle_deg, distance, f[i], distance, e);
+			left[i] = e[0];
+			right[i] = e[1];
+		}
+		return 0;
+	}
+	/* a measured head: a point source as the one driver of a profile whose listener sits at `distance` */
+	struct ss_profile src;
+	memset(&src, 0, sizeof(src));
+	src.listener_distance = distance;
+	src.n_drivers = 1;
+	const double az = angle_deg * SS_RAD_PER_DEG;
+	src.drivers[0].directivity = SS_DIRECTIVITY_POINT;
+	src.drivers[0].position[0] = distance * cos(az) - distance;
+	src.drivers[0].position[1] = distance * sin(az);
+	src.drivers[0].axis[0] = -1.0;
+	struct ss_plant_model m = { .head = *head, .radiation = ss_radiation_nominal };
+	struct ss_plant *pl = ss_plant_new(&src, &m);
+	if (pl == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		double complex C[2][SS_MAX_DRIVERS];
+		ss_plant_at(pl, f[i], C);
+		left[i] = C[0][0];
+		right[i] = C[1][0];
+	}
+	ss_plant_free(pl);
+	return 0;
+}
+
 void ss_virtualizer_fit(double angle_deg, double distance, struct ss_virtualizer *v)
 {
+	ss_virtualizer_fit_on(angle_deg, distance, NULL, v);
+}
+
+void ss_virtualizer_fit_on(double angle_deg, double distance, const struct ss_listener *head,
+		struct ss_virtualizer *v)
+{
 	struct fit_grid g;
-	for (int i = 0; i < FIT_N; i++) {
-		double complex e[2];
-		/* log grid 60 Hz .. 12 kHz: the low end gives the phase unwrapping a clean start */
+	/* log grid 60 Hz .. 12 kHz: the low end gives the phase unwrapping a clean start */
+	for (int i = 0; i < FIT_N; i++)
 		g.f[i] = 60.0 * pow(12000.0 / 60.0, (double)i / (FIT_N - 1));
-		ss_real_source_ears(angle_deg, distance, g.f[i], distance, e);
-		g.real_l[i] = e[0];
-		g.real_r[i] = e[1];
-	}
+	if (ss_listener_source_ears(head, angle_deg, distance, FIT_N, g.f, g.real_l, g.real_r) < 0)
+		ss_listener_source_ears(NULL, angle_deg, distance, FIT_N, g.f, g.real_l, g.real_r);
 	g.itd = ss_interaural_itd(FIT_N, g.f, g.real_l, g.real_r);
 	ss_interaural_ild(FIT_N, g.f, g.real_l, g.real_r, g.ild);
 

@@ -14,6 +14,8 @@
 
 #include <complex.h>
 
+#include "../acoustics/plant.h"
+
 struct ss_virtualizer {
 	double angle_deg;   /**< reference source azimuth (+left) */
 	double distance;    /**< m, reference source distance used for the fit */
@@ -25,8 +27,17 @@ struct ss_virtualizer {
 	double fit_itd_err_us; /**< ITD error of the fit, microseconds */
 };
 
-/** Fit the virtualizer to a source at `angle_deg` and `distance` m. */
+/** Fit the virtualizer to a source at `angle_deg` and `distance` m on the design's sphere. */
 void ss_virtualizer_fit(double angle_deg, double distance, struct ss_virtualizer *v);
+/** The same on `head` (a sphere, or a measured head's set; NULL: the design's sphere). */
+void ss_virtualizer_fit_on(double angle_deg, double distance, const struct ss_listener *head,
+		struct ss_virtualizer *v);
+
+/** Ear responses (relative to the source's free-field pressure at the head centre) of a real point source at
+ * `angle_deg` (+left) and `distance` m on `head` (NULL: the design's sphere) at the `n` frequencies `f`. 0, or
+ * -ENOMEM (a measured head's lookup). */
+int ss_listener_source_ears(const struct ss_listener *head, double angle_deg, double distance, int n,
+		const double *f, double complex *left, double complex *right);
 
 /** Ear responses of the left virtual source: out[0] = ipsilateral (left ear), out[1] = contralateral. */
 void ss_virtualizer_response(const struct ss_virtualizer *v, double f, double complex out[2]);
