@@ -1,9 +1,5 @@
 /* Designing from a measurement, on a virtual acoustic rig whose responses are not the design's model (issue "Real
- * speakers: measure ...").
- *
- * The rig: studio-5's drivers radiating as in a small box (ss_radiation_wide, not the design's pistons), heard by the
- * measured KEMAR head libmysofa ships (not the design's sphere), in a room: five first-order reflections (floor,
- * ceiling, side walls, the wall 0.5 m behind the box) at a pressure reflection coefficient of 0.7. Each driver is
+ * speakers: measure ..."; the rig: virtual_rig.h, small-box drivers on KEMAR in a room), offline. Each driver is
  * measured as `soundstage measure` does: an exponential sweep in its band through a mildly nonlinear driver, the
  * rig's latency, noise at -60 dBFS, deconvolved and written as a SOFA GeneralFIR file, which the profile then names
  * (plant.measured). The figures are the rig's own (its direct sound: KEMAR and the small-box drivers, no reflections,
@@ -35,105 +31,13 @@
 #include "profile.h"
 #include "util/dft.h"
 #include "util/random.h"
+#include "virtual_rig.h"
 
-#define RATE 48000.0
-#define RIG_N 8192             /* the rig's responses, 170 ms */
-#define RIG_LATENCY 0.005      /* s: what the rig's device and converters add */
+#define RATE RIG_RATE
 #define IR_LEN 4096            /* the recovered responses */
 #define IR_PRE 2048
-#define BETA 0.7
-
-struct rig {
-	struct ss_profile p;
-	struct ss_hrtf *kemar;
-	struct ss_listener head;
-	double *ir;                /* [driver][ear][RIG_N] */
-};
 
 static const char *tmpdir;
-
-/* the room: planes in the listener frame (listener at the origin, the box at [D 0 0], ears and box 1.2 m up) */
-struct plane {
-	int axis;
-	double at;
-};
-
-static void mirror(const struct plane *w, const double in[3], double out[3], bool is_vector)
-{
-	for (int i = 0; i < 3; i++)
-		out[i] = in[i];
-	out[w->axis] = is_vector ? -in[w->axis] : 2.0 * w->at - in[w->axis];
-}
-
-/* Add the spectrum of every driver through `pm`'s drivers (the direct ones or their images) times `gain`. */
-static void add_source(struct rig *r, const struct ss_profile *pm, double gain, double complex *S)
-{
-	struct ss_plant_model model = { .head = r->head, .radiation = ss_radiation_wide };
-	struct ss_plant *pl = ss_plant_new(pm, &model);
-	assert_non_null(pl);
-	const int K = RIG_N / 2 + 1;
-	for (int k = 0; k < K; k++) {
-		double complex C[2][SS_MAX_DRIVERS];
-		const double f = k * RATE / RIG_N;
-		ss_plant_at(pl, f, C);
-		const double complex lat = gain * cexp(-I * 2.0 * M_PI * f * RIG_LATENCY);
-		for (int i = 0; i < pm->n_drivers; i++)
-			for (int e = 0; e < 2; e++)
-				S[((size_t)i * 2 + (size_t)e) * (size_t)K + (size_t)k] += C[e][i] * lat;
-	}
-	ss_plant_free(pl);
-}
-
-static void rig_build(struct rig *r, const char *profile)
-{
-	struct ss_error err;
-	memset(r, 0, sizeof(*r));
-	if (ss_profile_load(&r->p, profile, &err) < 0)
-		fail_msg("%s", err.msg);
-	r->kemar = ss_hrtf_open(SS_HRTF_DEFAULT_PATH, RATE, &err);
-	if (r->kemar == NULL)
-		fail_msg("%s", err.msg);
-	r->head = (struct ss_listener){ "KEMAR (measured)", 0.0875, 90.0, r->kemar };
-	const int n = r->p.n_drivers, K = RIG_N / 2 + 1;
-	const double D = r->p.listener_distance;
-	double complex *S = calloc((size_t)n * 2 * (size_t)K, sizeof(double complex));
-	assert_non_null(S);
-	add_source(r, &r->p, 1.0, S);
-	const struct plane walls[] = {
-		{ 2, -1.2 }, { 2, 1.5 }, { 1, 2.0 }, { 1, -2.0 }, { 0, D + 0.5 },
-	};
-	double device[3];
-	ss_device_centre(&r->p, device);
-	for (size_t w = 0; w < sizeof(walls) / sizeof(walls[0]); w++) {
-		struct ss_profile img = r->p;
-		for (int i = 0; i < n; i++) {
-			double pos[3], out[3];
-			ss_driver_world_position(&r->p.drivers[i], device, pos);
-			mirror(&walls[w], pos, out, false);
-			for (int c = 0; c < 3; c++)
-				img.drivers[i].position[c] = out[c] - device[c];
-			mirror(&walls[w], r->p.drivers[i].axis, img.drivers[i].axis, true);
-		}
-		add_source(r, &img, BETA, S);
-	}
-	r->ir = calloc((size_t)n * 2 * RIG_N, sizeof(double));
-	assert_non_null(r->ir);
-	struct ss_dft *dft = ss_dft_new(RIG_N);
-	assert_non_null(dft);
-	for (int j = 0; j < n * 2; j++) {
-		ss_dft_c2r(dft, S + (size_t)j * (size_t)K, r->ir + (size_t)j * RIG_N);
-		for (int t = 0; t < RIG_N; t++)
-			r->ir[(size_t)j * RIG_N + (size_t)t] /= RIG_N;
-	}
-	ss_dft_free(dft);
-	free(S);
-}
-
-static void rig_free(struct rig *r)
-{
-	free(r->ir);
-	ss_hrtf_free(r->kemar);
-}
 
 /* FFT convolution of x[nx] with h[nh] into y[nx + nh - 1] */
 static void convolve(const double *x, long nx, const double *h, long nh, double *y)
@@ -239,40 +143,23 @@ static double measure_rig(const struct rig *r, const char *sofa_path)
 	return worst;
 }
 
-struct figures {
-	double ctc, ctc2, itd_err;
-};
-
-static void judge_on_rig(const struct rig *r, const struct ss_profile *p, struct figures *fig)
+static void judge_on_rig(const struct rig *r, const struct ss_profile *p, struct rig_figures *fig)
 {
-	struct ss_error err;
-	struct ss_filterset *fs = NULL, *fc = NULL;
-	const struct ss_design_options ctc_only = { .ctc_only = true };
-	if (ss_design(p, RATE, NULL, &fs, &err) < 0 || ss_design(p, RATE, &ctc_only, &fc, &err) < 0)
-		fail_msg("%s", err.msg);
-	struct ss_predict_options o = { .head = &r->head, .radiation = &ss_radiation_wide };
-	struct ss_prediction pr, pc;
-	assert_int_equal(ss_predict_with(fs, &o, &pr), 0);
-	assert_int_equal(ss_predict_with(fc, &o, &pc), 0);
-	fig->ctc = pc.separation_db[1][2];
-	fig->ctc2 = fmin(pc.separation_db[1][1], pc.separation_db[1][3]);
-	fig->itd_err = fmax(fabs(pr.itd_us - pr.itd_real_us), fabs(pr.itd_right_us - pr.itd_right_real_us));
-	ss_filterset_free(fs);
-	ss_filterset_free(fc);
+	assert_int_equal(rig_judge(r, p, fig), 0);
 }
 
 static void measured_design_on(const char *profile)
 {
 	struct rig r;
 	char sofa[512];
-	rig_build(&r, profile);
+	assert_int_equal(rig_build(&r, profile), 0);
 	snprintf(sofa, sizeof(sofa), "%s/rig.sofa", tmpdir);
 	const double rec_err = measure_rig(&r, sofa);
 	print_message("rig: %s (small-box drivers) on KEMAR, 5 reflections at 0.7; measured with sweeps at "
 			"-12 dBFS, nonlinear driver, noise -60 dBFS: worst response error %.1f dB over the drivers' bands "
 			"(first 8 ms)\n", r.p.name, rec_err);
 
-	struct figures model, measured, with_head;
+	struct rig_figures model, measured, with_head;
 	judge_on_rig(&r, &r.p, &model);
 	struct ss_profile pm = r.p;
 	snprintf(pm.plant.measured, sizeof(pm.plant.measured), "%s", sofa);

@@ -26,6 +26,9 @@
 #include "profile-schema.h"
 #include "signal_file.h"
 #include "util/json-write.h"
+#ifdef SS_HAVE_MEASURE
+#include "measure.h"
+#endif
 
 static void usage(FILE *f)
 {
@@ -34,7 +37,9 @@ static void usage(FILE *f)
 		"       soundstage profile --json P | --keys\n"
 		"       soundstage design [--json] [--sofa FILE] P\n"
 		"       soundstage programme [--seconds S] [--rate R] [--tail S] OUT.wav\n"
-		"       soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR\n");
+		"       soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR\n"
+		"       soundstage measure --profile P --mic NODE [--array NODE] [--out box.sofa] [--channels 2|1]\n"
+		"                          [--seconds S] [--start-level dBFS] [--max-level dBFS] [--rate R] [--dry-run]\n");
 }
 
 static int load_profile(const char *path, struct ss_profile *p)
@@ -813,6 +818,14 @@ int main(int argc, char **argv)
 		return cmd_drivers(argc - 1, argv + 1);
 	if (strcmp(argv[1], "programme") == 0)
 		return cmd_programme(argc - 1, argv + 1);
+	if (strcmp(argv[1], "measure") == 0) {
+#ifdef SS_HAVE_MEASURE
+		return ss_cmd_measure(argc - 1, argv + 1);
+#else
+		fprintf(stderr, "soundstage: this build has no `measure` (it needs PipeWire and netCDF)\n");
+		return 2;
+#endif
+	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;

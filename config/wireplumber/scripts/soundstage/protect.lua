@@ -5,7 +5,7 @@
 -- would make it the default and map stereo FL/FR onto its first two channels, full range into whatever drivers
 -- those are. This script keeps every array out of that:
 --   * it is never chosen as the default sink (taken out of the candidates before WirePlumber picks one);
---   * no stream is linked to it except Soundstage's own output (a stream whose target is an array is sent to the
+--   * no stream is linked to it except Soundstage's own output and `soundstage measure` (a stream whose target is an array is sent to the
 --     best other sink, or to none).
 -- An array is a sink named by a Soundstage instance (its sink carries soundstage.device, in every install mode),
 -- one listed in `soundstage.protect` (for a service that has not run yet on this machine), or one remembered from
@@ -47,8 +47,11 @@ function protect (name, why)
       why))
 end
 
+-- Soundstage's own output, and `soundstage measure`'s sweeps (each driver in its own band, at a level that starts
+-- low and rises only while the microphone's recording stays clean).
 function is_soundstage_output (props)
   return props["soundstage.device"] ~= nil or (props["node.name"] or ""):find ("^soundstage%.output") ~= nil
+      or props["soundstage.measure"] == "true"
 end
 
 -- Soundstage's sinks name their array (module argument target.object, or the profile's output.target).

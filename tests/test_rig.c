@@ -1,0 +1,226 @@
+/* `soundstage measure` in a real PipeWire daemon with WirePlumber, on the virtual acoustic rig (virtual_rig.h:
+ * studio-5's drivers as a small box radiates them, KEMAR's ears, five reflections): the rig is a filter-chain sink
+ * (`rig.in`, one channel per driver) whose builtin convolvers take each driver to each ear and play into a null sink
+ * (`mic`, FL = left ear, FR = right ear), recorded from its monitor as a binaural microphone would be. The command
+ * finds its levels, measures and writes SOFA; the test reads the file with libmysofa and holds it to the issue's
+ * targets: each response within -40 dB (relative error energy) of the rig's own over its driver's band, and a design
+ * from it beating the model-only design on the rig (separation 1-4 kHz >= 20 dB and >= 3 dB above; with the head's
+ * set, the virtual-source ITD error <= 30 us). And the errors a maker meets first: no such microphone, no such
+ * array. */
+/* mysofa.h names a struct member I: it comes before complex.h's macro */
+#include <mysofa.h>
+
+#include <complex.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pwdaemon.h"
+#include "signal_file.h"
+#include "virtual_rig.h"
+
+static void teardown_common(void)
+{
+	pwd_kill_all();
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	teardown_common();
+	return 0;
+}
+
+/* the rig's filter-chain: in<i> -> c<i>l, c<i>r -> earL, earR */
+static void rig_fragment(const struct pwd *d, const struct rig *r, char *frag, size_t size)
+{
+	char nodes[8192], links[8192], inputs[512], positions[512];
+	size_t n_used = 0, l_used = 0, i_used = 0, p_used = 0;
+	for (int i = 0; i < r->p.n_drivers; i++) {
+		n_used += (size_t)snprintf(nodes + n_used, sizeof(nodes) - n_used,
+				"{ type = builtin name = in%d label = copy }\n"
+				"{ type = builtin name = c%dl label = convolver config = { filename = \"%s/rig-d%d.wav\" channel = 0 } }\n"
+				"{ type = builtin name = c%dr label = convolver config = { filename = \"%s/rig-d%d.wav\" channel = 1 } }\n",
+				i, i, d->root, i, i, d->root, i);
+		l_used += (size_t)snprintf(links + l_used, sizeof(links) - l_used,
+				"{ output = \"in%d:Out\" input = \"c%dl:In\" } { output = \"in%d:Out\" input = \"c%dr:In\" }\n"
+				"{ output = \"c%dl:Out\" input = \"earL:In %d\" } { output = \"c%dr:Out\" input = \"earR:In %d\" }\n",
+				i, i, i, i, i, i + 1, i, i + 1);
+		i_used += (size_t)snprintf(inputs + i_used, sizeof(inputs) - i_used, " \"in%d:In\"", i);
+		p_used += (size_t)snprintf(positions + p_used, sizeof(positions) - p_used, " %s", r->p.drivers[i].channel);
+	}
+	snprintf(frag, size,
+			"context.objects = [ { factory = adapter args = { factory.name = support.null-audio-sink node.name = mic "
+			"node.description = \"binaural microphone\" media.class = Audio/Sink audio.channels = 2 "
+			"audio.position = [ FL FR ] object.linger = true } } ]\n"
+			"context.modules = [ { name = libpipewire-module-filter-chain args = { node.description = \"virtual rig\"\n"
+			"  filter.graph = { nodes = [ %s { type = builtin name = earL label = mixer } "
+			"{ type = builtin name = earR label = mixer } ]\n"
+			"    links = [ %s ]\n"
+			"    inputs = [ %s ] outputs = [ \"earL:Out\" \"earR:Out\" ] }\n"
+			"  capture.props = { node.name = rig.in media.class = Audio/Sink audio.position = [ %s ] }\n"
+			"  playback.props = { node.name = rig.out target.object = mic node.passive = true "
+			"audio.position = [ FL FR ] } } } ]\n",
+			nodes, links, inputs, positions);
+}
+
+/* relative error energy (dB) of `est` against `ref` over f_lo..f_hi, each `len` samples from its own start */
+static double band_error_db(const float *est, const double *ref, int len, double f_lo, double f_hi)
+{
+	double err = 0.0, pow_ref = 0.0;
+	for (int k = 1; k < 2048; k++) {
+		const double f = k * RIG_RATE / 4096.0;
+		if (f < f_lo || f > f_hi)
+			continue;
+		double complex a = 0, b = 0, ph = 1.0;
+		const double complex rot = cexp(-I * 2.0 * M_PI * f / RIG_RATE);
+		for (int t = 0; t < len; t++) {
+			a += est[t] * ph;
+			b += ref[t] * ph;
+			ph *= rot;
+		}
+		err += creal((a - b) * conj(a - b));
+		pow_ref += creal(b * conj(b));
+	}
+	return 10.0 * log10(err / pow_ref);
+}
+
+static void measure_on_rig(void **state)
+{
+	(void)state;
+	struct pwd d;
+	struct rig r;
+	char frag[32768], sofa[512], out[8192];
+	pwd_init(&d, "rig");
+	assert_int_equal(rig_build(&r, PROFILE_DIR "/studio-5.conf"), 0);
+	const int n = r.p.n_drivers;
+	for (int i = 0; i < n; i++) {
+		struct wav w = { .rate = (int)RIG_RATE, .channels = 2, .frames = RIG_N };
+		w.data = calloc(2 * RIG_N, sizeof(float));
+		assert_non_null(w.data);
+		for (int e = 0; e < 2; e++)
+			for (int t = 0; t < RIG_N; t++)
+				w.data[2 * t + e] = (float)r.ir[((size_t)i * 2 + (size_t)e) * RIG_N + (size_t)t];
+		char path[600];
+		snprintf(path, sizeof(path), "%s/rig-d%d.wav", d.root, i);
+		assert_int_equal(wav_save(path, &w, -1), 0);
+		wav_free(&w);
+	}
+	rig_fragment(&d, &r, frag, sizeof(frag));
+	assert_int_equal(pwd_start(&d, frag, 1024, 48000, true), 0);
+	assert_true(pwd_wait_node("rig.in", 10.0));
+	assert_true(pwd_wait_node("mic", 10.0));
+
+	/* what a maker sees first: the wrong microphone, the wrong array */
+	int st = pwd_capture(out, sizeof(out), "'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic nosuch --array rig.in "
+			"--out '%s/x.sofa' 2>&1", r.p.path, d.root);
+	print_message("%s", strstr(out, "soundstage measure:") ? strstr(out, "soundstage measure:") : out);
+	assert_int_not_equal(st, 0);
+	assert_non_null(strstr(out, "no microphone: no node named 'nosuch'"));
+	st = pwd_capture(out, sizeof(out), "'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic mic --array nosuch "
+			"--out '%s/x.sofa' 2>&1", r.p.path, d.root);
+	print_message("%s", strstr(out, "soundstage measure:") ? strstr(out, "soundstage measure:") : out);
+	assert_int_not_equal(st, 0);
+	assert_non_null(strstr(out, "no node named 'nosuch' to play into"));
+	assert_non_null(strstr(out, "rig.in"));   /* the candidates are listed */
+
+	snprintf(sofa, sizeof(sofa), "%s/rig.sofa", d.root);
+	struct pwd_xruns xr;
+	pwd_xruns_begin(&d, &xr);
+	st = pwd_sh("'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic mic --array rig.in --seconds 2 --start-level -34 "
+			"--out '%s'", r.p.path, sofa);
+	pwd_count_xruns(&d, &xr);
+	pwd_stop(&d);
+	assert_int_equal(st, 0);
+
+	int e = 0;
+	struct MYSOFA_HRTF *h = mysofa_load(sofa, &e);
+	if (h == NULL)
+		fail_msg("libmysofa cannot read %s: error %d", sofa, e);
+	assert_int_equal(h->M, n);
+	assert_int_equal(h->R, 2);
+	const int N = (int)h->N;
+	/* the common latency: driver 0's left-ear peak against the rig's, refined by correlation */
+	const float *m0 = h->DataIR.values;
+	const double *r0 = r.ir;
+	int pm = 0, pr = 0;
+	for (int t = 0; t < N; t++)
+		pm = fabsf(m0[t]) > fabsf(m0[pm]) ? t : pm;
+	for (int t = 0; t < RIG_N; t++)
+		pr = fabs(r0[t]) > fabs(r0[pr]) ? t : pr;
+	int lag = pm - pr, best_lag = lag;
+	double best = -INFINITY;
+	for (int l = lag - 8; l <= lag + 8; l++) {
+		double c = 0.0;
+		for (int t = 0; t < RIG_N && t + l < N; t++)
+			if (t + l >= 0)
+				c += m0[t + l] * r0[t];
+		if (c > best) {
+			best = c;
+			best_lag = l;
+		}
+	}
+	assert_true(best_lag >= 0);
+	/* the whole response on both sides, from well before the arrival: a truncated window would cut the measured
+	 * response's band-edge ringing (it rings before the arrival too, sweep.h) and leak the rig's full band into the
+	 * low drivers' bands, where the measurement has no such content */
+	const int before = best_lag < 2048 ? best_lag : 2048, window = N - (best_lag - before);
+	double *ref = calloc((size_t)window, sizeof(double));
+	assert_non_null(ref);
+	double worst = -INFINITY;
+	for (int i = 0; i < n; i++)
+		for (int ear = 0; ear < 2; ear++) {
+			const float *est = h->DataIR.values + ((size_t)i * 2 + (size_t)ear) * (size_t)N + (size_t)(best_lag - before);
+			const double *rig_ir = r.ir + ((size_t)i * 2 + (size_t)ear) * RIG_N;
+			const struct ss_driver *dr = &r.p.drivers[i];
+			for (int t = 0; t < window; t++)
+				ref[t] = t >= before && t - before < RIG_N ? rig_ir[t - before] : 0.0;
+			/* the driver's band, where the sweep (half its low edge to twice its high edge) had its full level */
+			const double lo = fmax(dr->band[0], 50.0), hi = fmin(dr->band[1], 16000.0);
+			const double err = band_error_db(est, ref, window, lo, hi);
+			print_message("  %-10s -> %s ear: response error %.1f dB over %.0f..%.0f Hz\n", dr->name,
+					ear ? "right" : "left", err, lo, hi);
+			worst = fmax(worst, err);
+		}
+	free(ref);
+	mysofa_free(h);
+	print_message("measured through PipeWire: latency %d samples, worst response error %.1f dB\n", best_lag, worst);
+	if (pwd_measurement_spoiled(&d, &xr, worst > -40.0)) {
+		rig_free(&r);
+		pwd_cleanup(&d);
+		skip();
+	}
+	assert_true(worst <= -40.0);
+
+	/* design from it, judged on the rig */
+	struct rig_figures model, measured, with_head;
+	struct ss_profile p = r.p;
+	assert_int_equal(rig_judge(&r, &r.p, &model), 0);
+	snprintf(p.plant.measured, sizeof(p.plant.measured), "%s", sofa);
+	assert_int_equal(rig_judge(&r, &p, &measured), 0);
+	snprintf(p.plant.head, sizeof(p.plant.head), "%s", SS_HRTF_DEFAULT_PATH);
+	assert_int_equal(rig_judge(&r, &p, &with_head), 0);
+	print_message("on the rig: model-only CTC 1-4 kHz %.1f dB (+-2 cm %.1f), ITD error %.0f us; measured %.1f dB "
+			"(%.1f), %.0f us; measured + head's set %.1f dB (%.1f), %.0f us\n", model.ctc, model.ctc2, model.itd_err,
+			measured.ctc, measured.ctc2, measured.itd_err, with_head.ctc, with_head.ctc2, with_head.itd_err);
+	assert_true(measured.ctc >= 20.0 && measured.ctc >= model.ctc + 3.0);
+	assert_true(with_head.ctc >= 20.0 && with_head.ctc >= model.ctc + 3.0);
+	assert_true(with_head.itd_err <= 30.0);
+	rig_free(&r);
+	pwd_cleanup(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(measure_on_rig, teardown),
+	};
+	return pwd_run_verdict(cmocka_run_group_tests(tests, NULL, NULL));
+}

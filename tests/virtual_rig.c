@@ -1,0 +1,133 @@
+/* Test support: a virtual acoustic rig (see virtual_rig.h). */
+#include "virtual_rig.h"
+
+#include <complex.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "design/design.h"
+#include "design/predict.h"
+#include "filterset.h"
+#include "util/dft.h"
+
+#define BETA 0.7
+
+/* a wall: axis (0 x, 1 y, 2 z) = at, in the listener frame (listener at the origin, the box at [D 0 0]) */
+struct plane {
+	int axis;
+	double at;
+};
+
+static void mirror(const struct plane *w, const double in[3], double out[3], bool is_vector)
+{
+	for (int i = 0; i < 3; i++)
+		out[i] = in[i];
+	out[w->axis] = is_vector ? -in[w->axis] : 2.0 * w->at - in[w->axis];
+}
+
+/* Add every driver of `pm` (the direct ones or their images) times `gain` to the spectra S. */
+static int add_source(struct rig *r, const struct ss_profile *pm, double gain, double complex *S)
+{
+	struct ss_plant_model model = { .head = r->head, .radiation = ss_radiation_wide };
+	struct ss_plant *pl = ss_plant_new(pm, &model);
+	if (pl == NULL)
+		return -1;
+	const int K = RIG_N / 2 + 1;
+	for (int k = 0; k < K; k++) {
+		double complex C[2][SS_MAX_DRIVERS];
+		const double f = k * RIG_RATE / RIG_N;
+		ss_plant_at(pl, f, C);
+		/* a second-order high-pass at 15 Hz: no loudspeaker or microphone passes DC (the frequency-sampled
+		 * responses would otherwise carry a pedestal that no sweep can measure) */
+		const double complex s_ = I * f / 15.0, hp = s_ * s_ / (1.0 + s_ * M_SQRT2 + s_ * s_);
+		const double complex lat = gain * hp * cexp(-I * 2.0 * M_PI * f * RIG_LATENCY);
+		for (int i = 0; i < pm->n_drivers; i++)
+			for (int e = 0; e < 2; e++)
+				S[((size_t)i * 2 + (size_t)e) * (size_t)K + (size_t)k] += C[e][i] * lat;
+	}
+	ss_plant_free(pl);
+	return 0;
+}
+
+int rig_build(struct rig *r, const char *path)
+{
+	struct ss_error err;
+	memset(r, 0, sizeof(*r));
+	if (ss_profile_load(&r->p, path, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	r->kemar = ss_hrtf_open(SS_HRTF_DEFAULT_PATH, RIG_RATE, &err);
+	if (r->kemar == NULL) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	r->head = (struct ss_listener){ "KEMAR (measured)", 0.0875, 90.0, r->kemar };
+	const int n = r->p.n_drivers, K = RIG_N / 2 + 1;
+	const double D = r->p.listener_distance;
+	double complex *S = calloc((size_t)n * 2 * (size_t)K, sizeof(double complex));
+	r->ir = calloc((size_t)n * 2 * RIG_N, sizeof(double));
+	struct ss_dft *dft = ss_dft_new(RIG_N);
+	int res = S && r->ir && dft ? add_source(r, &r->p, 1.0, S) : -1;
+	const struct plane walls[] = { { 2, -1.2 }, { 2, 1.5 }, { 1, 2.0 }, { 1, -2.0 }, { 0, D + 0.5 } };
+	double device[3];
+	ss_device_centre(&r->p, device);
+	for (size_t w = 0; w < sizeof(walls) / sizeof(walls[0]) && res == 0; w++) {
+		struct ss_profile img = r->p;
+		for (int i = 0; i < n; i++) {
+			double pos[3], out[3];
+			ss_driver_world_position(&r->p.drivers[i], device, pos);
+			mirror(&walls[w], pos, out, false);
+			for (int c = 0; c < 3; c++)
+				img.drivers[i].position[c] = out[c] - device[c];
+			mirror(&walls[w], r->p.drivers[i].axis, img.drivers[i].axis, true);
+		}
+		res = add_source(r, &img, BETA, S);
+	}
+	for (int j = 0; j < n * 2 && res == 0; j++) {
+		ss_dft_c2r(dft, S + (size_t)j * (size_t)K, r->ir + (size_t)j * RIG_N);
+		for (int t = 0; t < RIG_N; t++)
+			r->ir[(size_t)j * RIG_N + (size_t)t] /= RIG_N;
+	}
+	ss_dft_free(dft);
+	free(S);
+	if (res < 0) {
+		fprintf(stderr, "virtual rig: out of memory\n");
+		rig_free(r);
+	}
+	return res;
+}
+
+void rig_free(struct rig *r)
+{
+	free(r->ir);
+	ss_hrtf_free(r->kemar);
+	r->ir = NULL;
+	r->kemar = NULL;
+}
+
+int rig_judge(const struct rig *r, const struct ss_profile *p, struct rig_figures *fig)
+{
+	struct ss_error err;
+	struct ss_filterset *fs = NULL, *fc = NULL;
+	const struct ss_design_options ctc_only = { .ctc_only = true };
+	if (ss_design(p, RIG_RATE, NULL, &fs, &err) < 0 || ss_design(p, RIG_RATE, &ctc_only, &fc, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		ss_filterset_free(fs);
+		return -1;
+	}
+	struct ss_predict_options o = { .head = &r->head, .radiation = &ss_radiation_wide };
+	struct ss_prediction pr, pc;
+	int res = ss_predict_with(fs, &o, &pr) == 0 && ss_predict_with(fc, &o, &pc) == 0 ? 0 : -1;
+	if (res == 0) {
+		fig->ctc = pc.separation_db[1][2];
+		fig->ctc2 = fmin(pc.separation_db[1][1], pc.separation_db[1][3]);
+		fig->itd_err = fmax(fabs(pr.itd_us - pr.itd_real_us), fabs(pr.itd_right_us - pr.itd_right_real_us));
+	}
+	ss_filterset_free(fs);
+	ss_filterset_free(fc);
+	return res;
+}

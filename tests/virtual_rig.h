@@ -1,0 +1,41 @@
+/* Test support: a virtual acoustic rig whose responses are not the design's model.
+ *
+ * A profile's drivers radiating as in a small box (ss_radiation_wide, not the design's pistons), heard by the measured
+ * KEMAR head libmysofa ships (not the design's sphere), in a room: five first-order reflections (floor 1.2 m below
+ * the ears and the box, ceiling 1.5 m above, side walls 2 m to either side, the wall 0.5 m behind the box) at a
+ * pressure reflection coefficient of 0.7, plus the rig's own latency (5 ms) and a 15 Hz high-pass. rig.ir holds each driver's response at
+ * each ear at 48 kHz, as a measurement there would find it; the rig's figures for a design are its direct sound's (no
+ * reflections, as test_heads judges every design): what a design from a measurement must improve on. Design-time
+ * code (double), for tests and the demo. */
+#ifndef SS_TEST_VIRTUAL_RIG_H
+#define SS_TEST_VIRTUAL_RIG_H
+
+#include "acoustics/hrtf.h"
+#include "acoustics/plant.h"
+#include "profile.h"
+
+#define RIG_RATE 48000.0
+#define RIG_N 8192             /* samples per response, 170 ms */
+#define RIG_LATENCY 0.005      /* s */
+
+struct rig {
+	struct ss_profile p;
+	struct ss_hrtf *kemar;
+	struct ss_listener head;
+	double *ir;                /* [driver][ear][RIG_N], ear 0 = left */
+};
+
+/** Build the rig for the profile at `path`. 0, or -1 with a message on stderr. */
+int rig_build(struct rig *r, const char *path);
+void rig_free(struct rig *r);
+
+/** What a design of `p` (the rig's profile, maybe with plant.measured / plant.head) achieves on the rig. */
+struct rig_figures {
+	double ctc;                /* separation 1-4 kHz, crosstalk canceller alone, nominal position, dB */
+	double ctc2;               /* the same at +-2 cm, the worse side */
+	double itd_err;            /* the worse virtual source's ITD error against a real +-angle source, us */
+};
+/** 0, or -1 with the design's error on stderr. */
+int rig_judge(const struct rig *r, const struct ss_profile *p, struct rig_figures *out);
+
+#endif
