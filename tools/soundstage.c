@@ -29,6 +29,7 @@
 #ifdef SS_HAVE_MEASURE
 #include "measure.h"
 #endif
+#include "verify.h"
 
 static void usage(FILE *f)
 {
@@ -39,7 +40,9 @@ static void usage(FILE *f)
 		"       soundstage programme [--seconds S] [--rate R] [--tail S] OUT.wav\n"
 		"       soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR\n"
 		"       soundstage measure --profile P --mic NODE [--array NODE] [--out box.sofa] [--channels 2|1]\n"
-		"                          [--seconds S] [--start-level dBFS] [--max-level dBFS] [--rate R] [--dry-run]\n");
+		"                          [--seconds S] [--start-level dBFS] [--max-level dBFS] [--rate R] [--dry-run]\n"
+		"       soundstage verify --profile P (--mic NODE [--sink NODE] | --recording EARS.wav | --probe-out PROBE.wav)\n"
+		"                         [--level dBFS] [--seconds S] [--rate R] [--json FILE] [--save RESPONSES.wav]\n");
 }
 
 static int load_profile(const char *path, struct ss_profile *p)
@@ -818,6 +821,8 @@ int main(int argc, char **argv)
 		return cmd_drivers(argc - 1, argv + 1);
 	if (strcmp(argv[1], "programme") == 0)
 		return cmd_programme(argc - 1, argv + 1);
+	if (strcmp(argv[1], "verify") == 0)
+		return ss_cmd_verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "measure") == 0) {
 #ifdef SS_HAVE_MEASURE
 		return ss_cmd_measure(argc - 1, argv + 1);

@@ -105,7 +105,8 @@ static int design_levels(struct design *d, const struct level_spec *spec, int co
 		double complex w[SS_MAX_DRIVERS], dl[2], dr[2];
 		double b[SS_MAX_DRIVERS];
 		struct ss_ctc_result res;
-		double env = ss_system_envelope(p, f);
+		/* the ears' targets carry what a measurement says every driver has at the ears beyond the model */
+		double env = ss_system_envelope(p, f) * ss_population_ear_gain(&d->pop, f);
 		for (int i = 0; i < n; i++)
 			b[i] = ss_band_weight(&p->drivers[i], f);
 		if (d->fs->virtualizer_enabled) {
@@ -513,8 +514,10 @@ int ss_design(const struct ss_profile *profile, double rate, const struct ss_des
 		}
 		for (int in = 0; in < SS_INPUTS && r == 0; in++) {
 			r = ss_listener_source_ears(&d.pop.listener, az[in], vdist, d.K, fk, el, er);
-			for (int k = 0; k < d.K && r == 0; k++)
-				d.real_power[in][k] = creal(el[k] * conj(el[k])) + creal(er[k] * conj(er[k]));
+			for (int k = 0; k < d.K && r == 0; k++) {
+				const double ear = ss_population_ear_gain(&d.pop, fk[k]);
+				d.real_power[in][k] = (creal(el[k] * conj(el[k])) + creal(er[k] * conj(er[k]))) * ear * ear;
+			}
 		}
 		free(fk);
 		free(el);

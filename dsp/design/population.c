@@ -2,7 +2,9 @@
 #include "population.h"
 
 #include <errno.h>
+#include <complex.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../acoustics/head.h"
@@ -42,8 +44,65 @@ void ss_population_free(struct ss_population *pop)
 	pop->m = 0;
 	ss_measured_free(pop->measured);
 	ss_hrtf_free(pop->head);
+	free(pop->ear_db);
 	pop->measured = NULL;
 	pop->head = NULL;
+	pop->ear_db = NULL;
+	pop->ear_n = 0;
+}
+
+#define EAR_STEP (1.0 / 24.0)    /* octaves between the ear spectrum's points */
+#define EAR_SMOOTH 9             /* frequencies averaged for each, over a third of an octave */
+#define EAR_MAX_DB 30.0
+
+/* the measured over the modelled ear power (see population.h) */
+static int ear_spectrum(const struct ss_profile *p, struct ss_population *pop)
+{
+	struct ss_plant_model model = { .head = pop->listener, .radiation = ss_radiation_nominal };
+	struct ss_plant *pl = ss_plant_new(p, &model);
+	const double top = 0.45 * ss_measured_rate(pop->measured);
+	pop->ear_f0 = 20.0;
+	pop->ear_step = EAR_STEP;
+	pop->ear_n = (int)(log2(top / pop->ear_f0) / EAR_STEP) + 1;
+	pop->ear_db = calloc((size_t)pop->ear_n, sizeof(double));
+	if (pl == NULL || pop->ear_db == NULL) {
+		ss_plant_free(pl);
+		return -ENOMEM;
+	}
+	for (int g = 0; g < pop->ear_n; g++) {
+		double num = 0.0, den = 0.0, wmax = 0.0;
+		for (int j = 0; j < EAR_SMOOTH; j++) {
+			const double f = pop->ear_f0 * pow(2.0, g * EAR_STEP + (j - (EAR_SMOOTH - 1) / 2.0) / (3.0 * (EAR_SMOOTH - 1)));
+			double complex M[2][SS_MAX_DRIVERS], C[2][SS_MAX_DRIVERS];
+			double w[SS_MAX_DRIVERS];
+			ss_measured_at(pop->measured, f, M, w);
+			ss_plant_at(pl, f, C);
+			for (int i = 0; i < p->n_drivers; i++) {
+				wmax = fmax(wmax, w[i]);
+				for (int e = 0; e < 2; e++) {
+					num += w[i] * creal(M[e][i] * conj(M[e][i]));
+					den += w[i] * creal(C[e][i] * conj(C[e][i]));
+				}
+			}
+		}
+		/* as far as the measurement holds there (its largest weight over the drivers) */
+		const double db = num > 0.0 && den > 0.0 ? wmax * 10.0 * log10(num / den) : 0.0;
+		pop->ear_db[g] = db > EAR_MAX_DB ? EAR_MAX_DB : db < -EAR_MAX_DB ? -EAR_MAX_DB : db;
+	}
+	ss_plant_free(pl);
+	return 0;
+}
+
+double ss_population_ear_gain(const struct ss_population *pop, double f)
+{
+	if (pop->ear_n == 0 || !(f > pop->ear_f0))
+		return 1.0;
+	const double x = log2(f / pop->ear_f0) / pop->ear_step;
+	const int i = (int)x;
+	if (i >= pop->ear_n - 1)
+		return 1.0;
+	const double db = pop->ear_db[i] + (x - i) * (pop->ear_db[i + 1] - pop->ear_db[i]);
+	return pow(10.0, db / 20.0);
 }
 
 int ss_population_new(const struct ss_profile *p, struct ss_population *pop, struct ss_error *err)
@@ -69,6 +128,12 @@ int ss_population_new(const struct ss_profile *p, struct ss_population *pop, str
 		if (pop->measured == NULL) {
 			ss_population_free(pop);
 			return -EINVAL;
+		}
+		if (ear_spectrum(p, pop) < 0) {
+			ss_population_free(pop);
+			if (err)
+				ss_profile_error_at(p, err, (struct ss_srcpos){ 0, 0 }, "", "out of memory for the plant");
+			return -ENOMEM;
 		}
 	}
 	const int m = ss_population_wants_position(p) ? 3 : 1;

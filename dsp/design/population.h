@@ -28,6 +28,9 @@ struct ss_population {
 	struct ss_measured *measured;        /**< plant.measured, opened for the population (or NULL) */
 	struct ss_hrtf *head;                /**< plant.head, opened for the population (or NULL) */
 	struct ss_listener listener;         /**< the design's head: the sphere, or plant.head */
+	int ear_n;                           /**< plant.measured's common ear spectrum (ss_population_ear_gain) */
+	double ear_f0, ear_step;             /**< its grid: ear_f0 * 2^(i * ear_step) Hz */
+	double *ear_db;
 	struct ss_plant *plants[SS_POPULATION_MAX];
 	const char *names[SS_POPULATION_MAX];
 	double weight[SS_POPULATION_MAX];    /**< each member's weight in the least squares */
@@ -41,6 +44,13 @@ bool ss_population_wants_position(const struct ss_profile *p);
  * naming the profile's key and what is wrong with the file it names. */
 int ss_population_new(const struct ss_profile *p, struct ss_population *pop, struct ss_error *err);
 void ss_population_free(struct ss_population *pop);
+
+/** What plant.measured says every driver sounds like at the ears beyond the model, in common (a microphone's place
+ * in the ear canal, a real cabinet's response): the measured over the modelled ear power, all drivers and both ears,
+ * third-octave smoothed, where the measurement holds (1 elsewhere, and without a measurement). The design's ear
+ * targets take it on, so that a virtual source has what a real one would have at those microphones (a measurement at
+ * a blocked or open ear canal has its resonance, which no inverse filter should remove). Linear amplitude. */
+double ss_population_ear_gain(const struct ss_population *pop, double f);
 
 /** Every member's plant at `f` Hz: C[member][ear][driver]. */
 void ss_population_at(const struct ss_population *pop, double f, double complex (*C)[2][SS_MAX_DRIVERS]);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "../engine/convolver.h"
+#include "../acoustics/plant.h"
+#include "../design/population.h"
 #include "../engine/engine.h"
 #include "programme.h"
 
@@ -138,12 +140,19 @@ static double listen(const struct ss_filterset *fs, float *const *y, long frames
 	return v;
 }
 
+static void population_plant(void *data, double f, double complex C[2][SS_MAX_DRIVERS])
+{
+	ss_plant_at(data, f > 0.0 ? f : 1.0, C);
+}
+
 int ss_loudness_eval(const struct ss_filterset *fs, double seconds, ss_plant_fn plant, void *plant_data,
 		struct ss_loudness_report *out)
 {
 	const int n = fs->n_drivers;
 	const long frames = (long)(fmax(seconds, 3.0) * fs->rate), settle = (long)fs->rate;
 	struct ss_design_plant own = { .profile = &fs->profile };
+	struct ss_population pop;
+	memset(&pop, 0, sizeof(pop));
 	struct render_stats st;
 	float *l = malloc(sizeof(float) * (size_t)frames), *r = malloc(sizeof(float) * (size_t)frames);
 	float *zero = calloc((size_t)frames, sizeof(float));
@@ -155,7 +164,12 @@ int ss_loudness_eval(const struct ss_filterset *fs, double seconds, ss_plant_fn 
 		err = -ENOMEM;
 		goto done;
 	}
-	if (plant == NULL) {
+	/* the design's own plant: the model, or where the profile names them its measurement and head */
+	if (plant == NULL && (fs->profile.plant.measured[0] || fs->profile.plant.head[0]) &&
+			ss_population_new(&fs->profile, &pop, NULL) == 0) {
+		plant = population_plant;
+		plant_data = pop.plants[0];
+	} else if (plant == NULL) {
 		plant = ss_design_plant_eval;
 		plant_data = &own;
 	}
@@ -206,6 +220,7 @@ int ss_loudness_eval(const struct ss_filterset *fs, double seconds, ss_plant_fn 
 		goto done;
 	out->separation_full_db = listen(fs, y, frames, settle, plant, plant_data, true, &err);
 done:
+	ss_population_free(&pop);
 	free(l);
 	free(r);
 	free(zero);

@@ -1,0 +1,350 @@
+/* Soundstage: `soundstage verify` (see verify.h). */
+#include "verify.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "design/design.h"
+#include "design/predict.h"
+#include "evaluate/binaural.h"
+#include "filterset.h"
+#include "measure/sweep.h"
+#include "profile.h"
+#include "signal_file.h"
+#ifdef SS_HAVE_MEASURE
+#include "pw-duplex.h"
+#endif
+
+#define LEAD_S 0.5
+#define GAP_S 1.5
+#define TAIL_S 1.0
+#define PRE 4096                 /* samples of pre-window for the deconvolution (sweep.h) */
+#define BEFORE_S 0.02            /* the responses analysed start this long before the earliest arrival */
+
+struct verify {
+	struct ss_profile p;
+	const char *mic, *sink, *recording, *probe_out, *json, *save;
+	int channels, rate;
+	double level_db, seconds;
+	struct ss_sweep sweep;
+	long start[2];               /* each input's sweep in the programme */
+	long frames;
+};
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: soundstage verify --profile P --mic NODE [--sink soundstage.sink] [--level -20] "
+			"[--seconds 5] [--rate 48000]\n"
+			"                         [--json FILE] [--save RESPONSES.wav]\n"
+			"       soundstage verify --profile P --probe-out PROBE.wav      (the probe programme, to play elsewhere)\n"
+			"       soundstage verify --profile P --recording EARS.wav [...] (a 2-channel recording of it: figures)\n");
+	return 2;
+}
+
+/* the probe: the left input's sweep, then the right's */
+static float *programme(struct verify *v)
+{
+	const long gap = (long)(GAP_S * v->rate), lead = (long)(LEAD_S * v->rate);
+	v->start[0] = lead;
+	v->start[1] = lead + v->sweep.n + gap;
+	v->frames = v->start[1] + v->sweep.n + gap;
+	float *x = calloc((size_t)v->frames * 2, sizeof(float));
+	if (x == NULL)
+		return NULL;
+	const double g = pow(10.0, v->level_db / 20.0);
+	for (int in = 0; in < 2; in++)
+		for (long t = 0; t < v->sweep.n; t++)
+			x[(size_t)(v->start[in] + t) * 2 + (size_t)in] = (float)(g * v->sweep.signal[t]);
+	return x;
+}
+
+static void json_figures(FILE *f, const char *name, const double sep[SS_SEP_BANDS], const double itd[2],
+		const double ild_left[SS_ILD_OCTAVES], bool last)
+{
+	fprintf(f, "  \"%s\": { \"separation_db\": [%.3f, %.3f, %.3f], \"itd_us\": [%.2f, %.2f], "
+			"\"ild_left_image_db\": [%.3f, %.3f, %.3f, %.3f] }%s\n", name, sep[0], sep[1], sep[2], itd[0], itd[1],
+			ild_left[0], ild_left[1], ild_left[2], ild_left[3], last ? "" : ",");
+}
+
+/* The responses from the recording ch[ear] (frame 0 = the programme's first), their figures, the report. */
+static int analyse(struct verify *v, float *const ch[2], long n_rec)
+{
+	const double level = pow(10.0, v->level_db / 20.0);
+	long len = (long)floor(ss_sweep_harmonic_advance(&v->sweep, 2) * v->rate) - PRE - 16;
+	if (len > (long)(0.5 * v->rate))
+		len = (long)(0.5 * v->rate);
+	double *h[2][2] = { { NULL } };
+	int r = -ENOMEM, earliest = (int)len;
+	for (int in = 0; in < 2; in++)
+		for (int e = 0; e < 2; e++) {
+			h[in][e] = calloc((size_t)len, sizeof(double));
+			if (h[in][e] == NULL)
+				goto done;
+			if (ss_sweep_deconvolve(&v->sweep, level, ch[e], n_rec, v->start[in], h[in][e], (int)len, PRE) < 0) {
+				fprintf(stderr, "soundstage verify: the recording is too short for the probe (%.1f s)\n",
+						(double)n_rec / v->rate);
+				r = -EINVAL;
+				goto done;
+			}
+		}
+	/* one common start for all four: BEFORE_S before the earliest arrival (a quarter of the peak) */
+	double peak = 0.0;
+	for (int in = 0; in < 2; in++)
+		for (int e = 0; e < 2; e++)
+			for (long t = 0; t < len; t++)
+				peak = fmax(peak, fabs(h[in][e][t]));
+	if (!(peak > 0.0)) {
+		fprintf(stderr, "soundstage verify: nothing of the probe reached the microphone\n");
+		r = -EINVAL;
+		goto done;
+	}
+	for (int in = 0; in < 2; in++)
+		for (int e = 0; e < 2; e++)
+			for (long t = 0; t < earliest; t++)
+				if (fabs(h[in][e][t]) >= 0.25 * peak) {
+					earliest = (int)t;
+					break;
+				}
+	long from = earliest - (long)(BEFORE_S * v->rate);
+	if (from < 0)
+		from = 0;
+	const long used = len - from;
+	if (used < (long)(0.1 * v->rate)) {
+		fprintf(stderr, "soundstage verify: the probe arrived %.0f ms after it was played: more latency than the "
+				"analysis window holds (a longer --seconds gives a longer window)\n",
+				1e3 * (double)(earliest - PRE) / v->rate);
+		r = -EINVAL;
+		goto done;
+	}
+	const double *hs[2][2] = { { h[0][0] + from, h[0][1] + from }, { h[1][0] + from, h[1][1] + from } };
+	struct ss_binaural_figures got, direct;
+	if ((r = ss_binaural_figures(hs, (int)used, v->rate, &got)) < 0)
+		goto done;
+	/* the direct sound: from 1 ms before the earliest arrival to plant.window after it (before the first
+	 * reflection), faded in over 0.5 ms and out over 1 ms, as the design reads a measurement (acoustics/measured.h) */
+	const long pre1 = (long)(0.001 * v->rate), fade_in = (long)(0.0005 * v->rate),
+		   wlen = pre1 + (long)(v->p.plant.window_ms * 1e-3 * v->rate),
+		   fade_out = (long)(fmin(0.001, v->p.plant.window_ms * 1e-3 / 2.0) * v->rate);
+	const long dfrom = earliest - pre1 >= 0 ? earliest - pre1 : 0;
+	double *hw[2][2] = { { NULL } };
+	for (int in = 0; in < 2; in++)
+		for (int e = 0; e < 2; e++) {
+			hw[in][e] = calloc((size_t)wlen, sizeof(double));
+			if (hw[in][e] == NULL)
+				r = -ENOMEM;
+			for (long t = 0; t < wlen && hw[in][e] && dfrom + t < len; t++) {
+				double g = 1.0;
+				if (t < fade_in)
+					g = 0.5 - 0.5 * cos(M_PI * (t + 0.5) / fade_in);
+				if (t >= wlen - fade_out)
+					g = 0.5 - 0.5 * cos(M_PI * (wlen - t - 0.5) / fade_out);
+				hw[in][e][t] = g * h[in][e][dfrom + t];
+			}
+		}
+	if (r == 0) {
+		const double *hd[2][2] = { { hw[0][0], hw[0][1] }, { hw[1][0], hw[1][1] } };
+		r = ss_binaural_figures(hd, (int)wlen, v->rate, &direct);
+	}
+	for (int in = 0; in < 2; in++)
+		for (int e = 0; e < 2; e++)
+			free(hw[in][e]);
+	if (r < 0)
+		goto done;
+
+	/* the design's prediction, on its own plant (the model, or plant.measured / plant.head) */
+	struct ss_filterset *fs = NULL;
+	struct ss_error err;
+	struct ss_prediction pr;
+	bool predicted = ss_design(&v->p, v->rate, NULL, &fs, &err) == 0 && ss_predict(fs, &pr) == 0;
+	if (!predicted)
+		fprintf(stderr, "soundstage verify: no prediction: %s\n", err.msg);
+	ss_filterset_free(fs);
+	printf("at the microphones: the direct sound (the first %.1f ms of each response) and the whole response (%.0f ms, "
+			"the room included), beside the design's prediction (its plant, direct sound):\n", v->p.plant.window_ms,
+			1e3 * (double)used / v->rate);
+	printf("  %-34s %10s %10s %10s\n", "", "direct", "whole", "predicted");
+	for (int b = 0; b < SS_SEP_BANDS; b++) {
+		char name[64];
+		snprintf(name, sizeof(name), "separation %g-%g Hz", ss_sep_band_edges[b][0], ss_sep_band_edges[b][1]);
+		printf("  %-34s %7.1f dB %7.1f dB %7.1f dB\n", name, direct.separation_db[b], got.separation_db[b],
+				predicted ? pr.separation_db[b][2] : NAN);
+	}
+	printf("  %-34s %7.0f us %7.0f us %7.0f us\n", "left image ITD", direct.itd_us[0], got.itd_us[0],
+			predicted ? pr.itd_us : NAN);
+	printf("  %-34s %7.0f us %7.0f us %7.0f us\n", "right image ITD", direct.itd_us[1], got.itd_us[1],
+			predicted ? pr.itd_right_us : NAN);
+	for (int o = 0; o < SS_ILD_OCTAVES; o++) {
+		char name[64];
+		snprintf(name, sizeof(name), "left image ILD, %.0f Hz octave", ss_ild_octave_centres[o]);
+		printf("  %-34s %7.1f dB %7.1f dB %7.1f dB\n", name, direct.ild_db[0][o], got.ild_db[0][o],
+				predicted ? pr.ild_db[o] : NAN);
+	}
+	if (predicted)
+		printf("  (a real source at +-%g degrees on the design's head: ITD %.0f us)\n", v->p.virtualizer.angle_deg,
+				pr.itd_real_us);
+	if (v->json) {
+		FILE *f = fopen(v->json, "w");
+		if (f == NULL) {
+			fprintf(stderr, "soundstage verify: %s: %s\n", v->json, strerror(errno));
+			r = -errno;
+			goto done;
+		}
+		fprintf(f, "{\n  \"rate\": %d,\n  \"direct_ms\": %.2f,\n  \"whole_ms\": %.1f,\n", v->rate,
+				v->p.plant.window_ms, 1e3 * (double)used / v->rate);
+		json_figures(f, "direct", direct.separation_db, direct.itd_us, direct.ild_db[0], false);
+		json_figures(f, "whole", got.separation_db, got.itd_us, got.ild_db[0], !predicted);
+		if (predicted) {
+			const double sep[SS_SEP_BANDS] = { pr.separation_db[0][2], pr.separation_db[1][2], pr.separation_db[2][2] };
+			const double itd[2] = { pr.itd_us, pr.itd_right_us };
+			json_figures(f, "predicted", sep, itd, pr.ild_db, true);
+		}
+		fprintf(f, "}\n");
+		fclose(f);
+	}
+	if (v->save) {
+		struct wav w = { .rate = v->rate, .channels = 4, .frames = used };
+		w.data = malloc(sizeof(float) * 4 * (size_t)used);
+		if (w.data == NULL)
+			goto done;
+		for (long t = 0; t < used; t++)
+			for (int j = 0; j < 4; j++)
+				w.data[t * 4 + j] = (float)hs[j / 2][j % 2][t];
+		if (wav_save(v->save, &w, -1) != 0)
+			fprintf(stderr, "soundstage verify: cannot write %s\n", v->save);
+		wav_free(&w);
+	}
+	r = 0;
+done:
+	for (int in = 0; in < 2; in++)
+		for (int e = 0; e < 2; e++)
+			free(h[in][e]);
+	return r;
+}
+
+int ss_cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' }, { "mic", required_argument, NULL, 'm' },
+		{ "sink", required_argument, NULL, 'k' }, { "level", required_argument, NULL, 'l' },
+		{ "seconds", required_argument, NULL, 's' }, { "rate", required_argument, NULL, 'r' },
+		{ "recording", required_argument, NULL, 'R' }, { "probe-out", required_argument, NULL, 'P' },
+		{ "json", required_argument, NULL, 'j' }, { "save", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct verify v = { .sink = "soundstage.sink", .channels = 2, .rate = 48000, .level_db = -20.0, .seconds = 5.0 };
+	const char *profile = NULL;
+	int c, status = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': profile = optarg; break;
+		case 'm': v.mic = optarg; break;
+		case 'k': v.sink = optarg; break;
+		case 'l': v.level_db = atof(optarg); break;
+		case 's': v.seconds = atof(optarg); break;
+		case 'r': v.rate = atoi(optarg); break;
+		case 'R': v.recording = optarg; break;
+		case 'P': v.probe_out = optarg; break;
+		case 'j': v.json = optarg; break;
+		case 'S': v.save = optarg; break;
+		default: return usage();
+		}
+	}
+	if (profile == NULL || optind != argc || (!v.mic && !v.recording && !v.probe_out))
+		return usage();
+	if (!(v.level_db >= -60.0 && v.level_db <= 0.0) || !(v.seconds >= 1.0 && v.seconds <= 30.0) || v.rate < 8000 ||
+			v.rate > 384000) {
+		fprintf(stderr, "soundstage verify: expected --level -60..0 dBFS, --seconds 1..30, --rate 8000..384000\n");
+		return 2;
+	}
+	struct ss_error err;
+	if (ss_profile_load(&v.p, profile, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	float *x = NULL, *ch[2] = { NULL, NULL };
+	long n_rec = 0;
+	struct wav w = { 0 };
+	if (v.recording) {
+		if (wav_load(v.recording, &w) != 0 || w.channels != 2) {
+			fprintf(stderr, "soundstage verify: %s: expected a 2-channel recording (left ear, right ear)\n",
+					v.recording);
+			return 1;
+		}
+		if (w.rate != v.rate) {
+			fprintf(stderr, "soundstage verify: %s is at %d Hz, the probe at %d Hz (--rate)\n", v.recording, w.rate,
+					v.rate);
+			wav_free(&w);
+			return 1;
+		}
+	}
+	if (ss_sweep_make(&v.sweep, v.rate, 20.0, fmin(20000.0, 0.45 * v.rate), v.seconds) < 0 || !(x = programme(&v))) {
+		fprintf(stderr, "soundstage verify: out of memory for the probe\n");
+		goto out;
+	}
+	if (v.probe_out) {
+		struct wav pw = { .rate = v.rate, .channels = 2, .frames = v.frames, .data = x };
+		if (wav_save(v.probe_out, &pw, -1) != 0) {
+			fprintf(stderr, "soundstage verify: cannot write %s\n", v.probe_out);
+			goto out;
+		}
+		printf("wrote %s: the left input's sweep at %.2f s, the right's at %.2f s, %g s each at %g dBFS\n",
+				v.probe_out, (double)v.start[0] / v.rate, (double)v.start[1] / v.rate, v.seconds, v.level_db);
+		status = 0;
+		goto out;
+	}
+	if (v.recording) {
+		n_rec = w.frames;
+		for (int e = 0; e < 2; e++) {
+			ch[e] = malloc(sizeof(float) * (size_t)n_rec);
+			if (ch[e] == NULL)
+				goto out;
+			for (long t = 0; t < n_rec; t++)
+				ch[e][t] = w.data[t * 2 + e];
+		}
+	} else {
+#ifdef SS_HAVE_MEASURE
+		struct ss_duplex dx = {
+			.play_node = v.sink, .play_positions = "FL FR", .play_channels = 2, .play = x, .play_frames = v.frames,
+			.rec_node = v.mic, .rec_channels = 2, .rate = v.rate, .tail = TAIL_S, .timeout = 10.0,
+		};
+		printf("verifying %s: probes into '%s' at %g dBFS, the microphone '%s' (FL = left ear, FR = right ear)\n",
+				v.p.name, v.sink, v.level_db, v.mic);
+		if (ss_duplex_run(&dx) < 0) {
+			fprintf(stderr, "soundstage verify: %s\n", dx.error);
+			goto out;
+		}
+		if (dx.gaps > 0)
+			fprintf(stderr, "soundstage verify: the graph lost %ld cycles during the recording (an xrun): the figures "
+					"are not to be trusted; run it again\n", dx.gaps);
+		n_rec = dx.rec_frames - dx.play_start;
+		for (int e = 0; e < 2 && n_rec > 0; e++) {
+			ch[e] = malloc(sizeof(float) * (size_t)n_rec);
+			if (ch[e] == NULL)
+				break;
+			for (long t = 0; t < n_rec; t++)
+				ch[e][t] = dx.rec[(size_t)(dx.play_start + t) * 2 + (size_t)e];
+		}
+		free(dx.rec);
+		if (ch[0] == NULL || ch[1] == NULL || dx.gaps > 0)
+			goto out;
+#else
+		fprintf(stderr, "soundstage verify: this build cannot play (it needs PipeWire): --recording or --probe-out\n");
+		goto out;
+#endif
+	}
+	if (analyse(&v, ch, n_rec) == 0)
+		status = 0;
+out:
+	free(x);
+	for (int e = 0; e < 2; e++)
+		free(ch[e]);
+	wav_free(&w);
+	ss_sweep_free(&v.sweep);
+	return status;
+}
