@@ -133,7 +133,8 @@ static void verify_on_rig(struct pwd *d, const struct rig *r, const char *profil
 	snprintf(ears, sizeof(ears), "%s/probe-ears.wav", d->root);
 	struct pwd_xruns xr;
 	pwd_xruns_begin(d, &xr);
-	int st = pwd_sh("'" SOUNDSTAGE_EXE "' verify --profile '%s' --mic mic --seconds 3 --json '%s'", profile, live);
+	int st = pwd_sh("'" SOUNDSTAGE_EXE "' verify --profile '%s' --mic mic --seconds 3 --json '%s' --plot '%s/plots'",
+			profile, live, d->root);
 	pwd_count_xruns(d, &xr);
 	assert_int_equal(st, 0);
 
@@ -196,6 +197,11 @@ static void verify_on_rig(struct pwd *d, const struct rig *r, const char *profil
 		skip();
 	assert_true(worst_db <= 1.0);
 	assert_true(worst_us <= 10.0);
+	/* the pictures gnuplot drew of both */
+	static const char *const plots[] = { "measure-responses.png", "measure-responses.svg", "verify-separation.png",
+		"verify-separation.svg" };
+	for (size_t i = 0; i < sizeof(plots) / sizeof(plots[0]); i++)
+		assert_int_equal(pwd_sh("test -s '%s/plots/%s'", d->root, plots[i]), 0);
 }
 
 static void measure_on_rig(void **state)
@@ -245,7 +251,7 @@ static void measure_on_rig(void **state)
 	struct pwd_xruns xr;
 	pwd_xruns_begin(&d, &xr);
 	st = pwd_sh("'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic mic --array rig.in --seconds 2 --start-level -34 "
-			"--out '%s'", profile, sofa);
+			"--out '%s' --plot '%s/plots'", profile, sofa, d.root);
 	pwd_count_xruns(&d, &xr);
 	assert_int_equal(st, 0);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <complex.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,7 +14,9 @@
 #include "measure/sofa.h"
 #include "measure/sweep.h"
 #include "profile.h"
+#include "plot.h"
 #include "pw-duplex.h"
+#include "util/dft.h"
 
 #define LEAD_S 0.5             /* silence before the first sweep: the noise floor */
 #define GAP_S 1.0              /* after each sweep: the room's decay before the next driver */
@@ -42,7 +45,7 @@ struct driver_run {
 
 struct measure {
 	struct ss_profile p;
-	const char *array, *mic, *out;
+	const char *array, *mic, *out, *plot;
 	char log_path[1024];
 	FILE *log;
 	int channels, rate;
@@ -70,7 +73,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: soundstage measure --profile P --mic NODE [--array NODE] [--out box.sofa] [--channels 2|1]\n"
 			"                          [--seconds 3] [--start-level -40] [--max-level -12] [--rate 48000] "
-			"[--dry-run]\n");
+			"[--dry-run] [--plot DIR]\n");
 	return 2;
 }
 
@@ -252,6 +255,71 @@ static int level_search(struct measure *m)
 	return 0;
 }
 
+/* every driver at each receiver: magnitude over frequency (sixth-octave power), each in its sweep's band */
+static int plot_responses(const struct measure *m, const double *ir, int R, long len)
+{
+	enum { NF = 200 };
+	const int n = m->p.n_drivers;
+	int N = 1;
+	while (N < len)
+		N *= 2;
+	const int K = N / 2 + 1;
+	struct ss_dft *dft = ss_dft_new(N);
+	double *buf = calloc((size_t)N, sizeof(double)), f[NF];
+	double complex *H = malloc(sizeof(double complex) * (size_t)K);
+	char path[1024], body[8192], title[256];
+	FILE *d = NULL;
+	int r = -1;
+	if (dft == NULL || buf == NULL || H == NULL || ss_plot_dir(m->plot) < 0 ||
+			(d = ss_plot_data(m->plot, "measure-responses", path)) == NULL)
+		goto out;
+	ss_plot_log_freqs(20.0, 20000.0, NF, f);
+	double *mag = malloc(sizeof(double) * (size_t)n * (size_t)R * NF);
+	if (mag == NULL)
+		goto out;
+	for (int j = 0; j < n * R; j++) {
+		const struct driver_run *dr = &m->d[j / R];
+		memset(buf, 0, sizeof(double) * (size_t)N);
+		memcpy(buf, ir + (size_t)j * (size_t)len, sizeof(double) * (size_t)len);
+		ss_dft_r2c(dft, buf, H);
+		for (int q = 0; q < NF; q++) {
+			int k0 = (int)floor(f[q] * pow(2.0, -1.0 / 12.0) * N / m->rate), k1 = (int)ceil(f[q] * pow(2.0, 1.0 / 12.0) * N / m->rate);
+			double acc = 0.0;
+			int cnt = 0;
+			for (int k = k0 < 1 ? 1 : k0; k < (k1 > k0 ? k1 : k0 + 1) && k < K; k++, cnt++)
+				acc += creal(H[k] * conj(H[k]));
+			mag[(size_t)j * NF + (size_t)q] = f[q] >= dr->f1 && f[q] <= dr->f2 && cnt ? 10.0 * log10(acc / cnt + 1e-30) : NAN;
+		}
+	}
+	fprintf(d, "# Hz, then each driver at each receiver (dB re full scale per unit drive), in its sweep's band\n");
+	for (int q = 0; q < NF; q++) {
+		fprintf(d, "%g", f[q]);
+		for (int j = 0; j < n * R; j++)
+			fprintf(d, " %g", mag[(size_t)j * NF + (size_t)q]);
+		fprintf(d, "\n");
+	}
+	fclose(d);
+	d = NULL;
+	free(mag);
+	size_t used = (size_t)snprintf(body, sizeof(body), "set logscale x\nset xrange [20:20000]\n"
+			"set xlabel \"frequency (Hz)\"\nset ylabel \"level at the microphone (dB)\"\nplot ");
+	for (int j = 0; j < n * R && used < sizeof(body); j++)
+		used += (size_t)snprintf(body + used, sizeof(body) - used, "%s\"%s\" u 1:%d w l lw 1.5 lc %d dt %d t \"%s, %s\"",
+				j ? ", " : "", path, j + 2, j / R + 1, j % R + 1, m->p.drivers[j / R].name,
+				R == 2 ? (j % R ? "right ear" : "left ear") : "microphone");
+	snprintf(title, sizeof(title), "%s: the drivers as measured", m->p.name);
+	r = ss_plot(m->plot, "measure-responses", title, body);
+	if (r == 0)
+		printf("plots in %s: measure-responses (.png, .svg)\n", m->plot);
+out:
+	if (d)
+		fclose(d);
+	ss_dft_free(dft);
+	free(buf);
+	free(H);
+	return r;
+}
+
 static int write_result(struct measure *m, float *ch[2], long n_rec)
 {
 	const int n = m->p.n_drivers, R = m->channels;
@@ -322,6 +390,8 @@ static int write_result(struct measure *m, float *ch[2], long n_rec)
 		.receiver = R == 2 ? ears : mic, .source = { m->p.listener_distance, 0, 0 }, .title = title,
 		.room = "reverberant", .comment = comment,
 	};
+	if (m->plot && plot_responses(m, out, R, keep) < 0)
+		fprintf(stderr, "soundstage measure: no plot\n");
 	struct ss_error err;
 	int r = ss_sofa_write(m->out, &s, &err);
 	if (r < 0)
@@ -342,7 +412,8 @@ int ss_cmd_measure(int argc, char **argv)
 		{ "array", required_argument, NULL, 'a' }, { "out", required_argument, NULL, 'o' },
 		{ "channels", required_argument, NULL, 'c' }, { "seconds", required_argument, NULL, 's' },
 		{ "start-level", required_argument, NULL, 'S' }, { "max-level", required_argument, NULL, 'M' },
-		{ "rate", required_argument, NULL, 'r' }, { "dry-run", no_argument, NULL, 'n' }, { NULL, 0, NULL, 0 },
+		{ "rate", required_argument, NULL, 'r' }, { "dry-run", no_argument, NULL, 'n' },
+		{ "plot", required_argument, NULL, 'G' }, { NULL, 0, NULL, 0 },
 	};
 	struct measure *m = calloc(1, sizeof(*m));
 	const char *profile = NULL;
@@ -369,6 +440,7 @@ int ss_cmd_measure(int argc, char **argv)
 		case 'M': m->max_db = atof(optarg); break;
 		case 'r': m->rate = atoi(optarg); break;
 		case 'n': dry_run = true; break;
+		case 'G': m->plot = optarg; break;
 		default: free(m); return usage();
 		}
 	}

@@ -30,13 +30,14 @@
 #include "measure.h"
 #endif
 #include "verify.h"
+#include "design-plots.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: soundstage render --profile P [--quantum N] [--tap upmix] [--set soundstage.NAME=VALUE]... IN.wav OUT.wav\n"
 		"       soundstage profile --json P | --keys\n"
-		"       soundstage design [--json] [--sofa FILE] P\n"
+		"       soundstage design [--json] [--sofa FILE] [--plot DIR] P\n"
 		"       soundstage programme [--seconds S] [--rate R] [--tail S] OUT.wav\n"
 		"       soundstage drivers --profile P --rate R [--reference RENDER.wav] IN.raw OUTDIR\n"
 		"       soundstage measure --profile P --mic NODE [--array NODE] [--out box.sofa] [--channels 2|1]\n"
@@ -571,10 +572,12 @@ static void print_heads_json(const struct head_figures *h, int nh, const struct 
 static int cmd_design(int argc, char **argv)
 {
 	bool json = false;
-	const char *path = NULL, *sofa = SS_HRTF_DEFAULT_PATH;
+	const char *path = NULL, *sofa = SS_HRTF_DEFAULT_PATH, *plot_dir = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if (strcmp(argv[i], "--plot") == 0 && i + 1 < argc)
+			plot_dir = argv[++i];
 		else if (strcmp(argv[i], "--sofa") == 0 && i + 1 < argc)
 			sofa = argv[++i];
 		else if (!path)
@@ -635,6 +638,8 @@ static int cmd_design(int argc, char **argv)
 		print_table(&fs->profile, fs, &pr, &prc, &ld, &full, &prc_full, &why);
 		print_heads(&fs->profile, heads, nh, &wide);
 	}
+	if (nh >= 0 && plot_dir && ss_design_plots(fs, fs_ctc, &ld, plot_dir) < 0)
+		nh = -1;
 	ss_hrtf_free(hrtf);
 	ss_filterset_free(fs);
 	ss_filterset_free(fs_ctc);

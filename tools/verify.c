@@ -15,6 +15,7 @@
 #include "filterset.h"
 #include "measure/sweep.h"
 #include "profile.h"
+#include "plot.h"
 #include "signal_file.h"
 #ifdef SS_HAVE_MEASURE
 #include "pw-duplex.h"
@@ -28,7 +29,7 @@
 
 struct verify {
 	struct ss_profile p;
-	const char *mic, *sink, *recording, *probe_out, *json, *save;
+	const char *mic, *sink, *recording, *probe_out, *json, *save, *plot;
 	int channels, rate;
 	double level_db, seconds;
 	struct ss_sweep sweep;
@@ -40,7 +41,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: soundstage verify --profile P --mic NODE [--sink soundstage.sink] [--level -20] "
 			"[--seconds 5] [--rate 48000]\n"
-			"                         [--json FILE] [--save RESPONSES.wav]\n"
+			"                         [--json FILE] [--save RESPONSES.wav] [--plot DIR]\n"
 			"       soundstage verify --profile P --probe-out PROBE.wav      (the probe programme, to play elsewhere)\n"
 			"       soundstage verify --profile P --recording EARS.wav [...] (a 2-channel recording of it: figures)\n");
 	return 2;
@@ -69,6 +70,42 @@ static void json_figures(FILE *f, const char *name, const double sep[SS_SEP_BAND
 	fprintf(f, "  \"%s\": { \"separation_db\": [%.3f, %.3f, %.3f], \"itd_us\": [%.2f, %.2f], "
 			"\"ild_left_image_db\": [%.3f, %.3f, %.3f, %.3f] }%s\n", name, sep[0], sep[1], sep[2], itd[0], itd[1],
 			ild_left[0], ild_left[1], ild_left[2], ild_left[3], last ? "" : ",");
+}
+
+/* separation over frequency: the direct sound, the whole response, the design's prediction */
+static int plot(const struct verify *v, const double *hd[2][2], int dlen, const double *hs[2][2], int len)
+{
+	enum { NF = 160 };
+	double f[NF], sd[NF], sw[NF], sp[NF];
+	char path[1024], body[2048], title[256];
+	struct ss_filterset *fs = NULL;
+	struct ss_error err;
+	const double zero[3] = { 0, 0, 0 };
+	ss_plot_log_freqs(100.0, 16000.0, NF, f);
+	if (ss_plot_dir(v->plot) < 0 || ss_binaural_separation_curve(hd, dlen, v->rate, NF, f, sd) < 0 ||
+			ss_binaural_separation_curve(hs, len, v->rate, NF, f, sw) < 0)
+		return -1;
+	const bool predicted = ss_design(&v->p, v->rate, NULL, &fs, &err) == 0 &&
+		ss_predict_separation_curve(fs, NULL, zero, NF, f, sp) == 0;
+	ss_filterset_free(fs);
+	FILE *d = ss_plot_data(v->plot, "verify-separation", path);
+	if (d == NULL)
+		return -1;
+	fprintf(d, "# Hz, separation (dB): direct sound, whole response, predicted\n");
+	for (int j = 0; j < NF; j++)
+		fprintf(d, "%g %g %g %g\n", f[j], sd[j], sw[j], predicted ? sp[j] : NAN);
+	fclose(d);
+	snprintf(body, sizeof(body),
+			"set logscale x\nset xrange [100:16000]\nset xlabel \"frequency (Hz)\"\n"
+			"set ylabel \"left input: left over right ear; right input: right over left (dB, the worse)\"\n"
+			"plot \"%s\" u 1:2 w l lw 2 t \"measured, direct sound (%.1f ms)\", \"\" u 1:3 w l lw 1 "
+			"t \"measured, whole response (the room)\", \"\" u 1:4 w l lw 2 dt 2 t \"predicted (the design's plant)\"",
+			path, v->p.plant.window_ms);
+	snprintf(title, sizeof(title), "%s: verified at the microphones", v->p.name);
+	if (ss_plot(v->plot, "verify-separation", title, body) < 0)
+		return -1;
+	printf("plots in %s: verify-separation (.png, .svg)\n", v->plot);
+	return 0;
 }
 
 /* The responses from the recording ch[ear] (frame 0 = the programme's first), their figures, the report. */
@@ -149,6 +186,8 @@ static int analyse(struct verify *v, float *const ch[2], long n_rec)
 	if (r == 0) {
 		const double *hd[2][2] = { { hw[0][0], hw[0][1] }, { hw[1][0], hw[1][1] } };
 		r = ss_binaural_figures(hd, (int)wlen, v->rate, &direct);
+		if (r == 0 && v->plot && plot(v, hd, (int)wlen, hs, (int)used) < 0)
+			fprintf(stderr, "soundstage verify: no plot\n");
 	}
 	for (int in = 0; in < 2; in++)
 		for (int e = 0; e < 2; e++)
@@ -234,6 +273,7 @@ int ss_cmd_verify(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' }, { "rate", required_argument, NULL, 'r' },
 		{ "recording", required_argument, NULL, 'R' }, { "probe-out", required_argument, NULL, 'P' },
 		{ "json", required_argument, NULL, 'j' }, { "save", required_argument, NULL, 'S' },
+		{ "plot", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct verify v = { .sink = "soundstage.sink", .channels = 2, .rate = 48000, .level_db = -20.0, .seconds = 5.0 };
@@ -252,6 +292,7 @@ int ss_cmd_verify(int argc, char **argv)
 		case 'P': v.probe_out = optarg; break;
 		case 'j': v.json = optarg; break;
 		case 'S': v.save = optarg; break;
+		case 'G': v.plot = optarg; break;
 		default: return usage();
 		}
 	}

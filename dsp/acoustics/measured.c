@@ -61,9 +61,12 @@ static double rise(double f, double a, double b)
 
 static double weight(const struct ss_measured *m, int i, double f)
 {
-	/* half an octave outside a driver's band its measurement is the deconvolution's noise */
+	/* `soundstage measure` sweeps a driver from half its low edge (regularised over the octave above: the
+	 * measurement holds from its band's low edge) to twice its high edge (regularised over the third of an octave
+	 * below: it holds to half an octave above the band, where a design may still use the driver) */
 	double w = rise(f, m->f_lo / 2.0, m->f_lo) * (1.0 - rise(f, m->f_hi, m->rate * 0.45));
-	w *= rise(f, m->band[i][0] / sqrt(2.0), m->band[i][0]) * (1.0 - rise(f, m->band[i][1], m->band[i][1] * sqrt(2.0)));
+	w *= rise(f, m->band[i][0] / sqrt(2.0), m->band[i][0]) *
+		(1.0 - rise(f, m->band[i][1] * sqrt(2.0), m->band[i][1] * 2.0 / 1.26));
 	return w;
 }
 

@@ -8,8 +8,9 @@
  * microphones' sensitivity) are one common delay and one gain for all drivers and both ears, fitted against the
  * model (the delay between the first arrivals, measured and modelled; the gain by energy over 300 Hz..1.5 kHz): what is left is what the design inverts, in the model's reference (plant.h).
  *
- * Where a measurement holds: in each driver's band (the sweep played nothing outside it) and from 2/window Hz to 90 %
- * of the measurement's Nyquist frequency; ss_measured_at says how much, per driver, so that the caller blends it
+ * Where a measurement holds: in each driver's band and half an octave above it (the sweep of `soundstage measure`
+ * went from half the band's low edge to twice its high edge), and from 2/window Hz to 90 % of the measurement's
+ * Nyquist frequency; ss_measured_at says how much, per driver, so that the caller blends it
  * with the model. Design-time code: double precision, allocates, reads files; not for the real-time thread.
  */
 #ifndef SS_MEASURED_H

@@ -387,3 +387,187 @@ done:
 	free(buf);
 	return r;
 }
+
+/* ---- curves for plots ---- */
+
+/* the model opt describes, as ss_predict_with reads it; `pop` holds the design's own plant's files */
+static void model_of(const struct ss_filterset *fs, const struct ss_predict_options *o, struct ss_population *pop,
+		const double offset[3], struct ss_plant_model *m)
+{
+	if (ss_population_new(&fs->profile, pop, NULL) < 0)
+		memset(pop, 0, sizeof(*pop));
+	*m = (struct ss_plant_model){
+		.head = o->head ? *o->head : pop->m > 0 ? pop->listener : ss_listener_design,
+		.radiation = o->radiation ? *o->radiation : ss_radiation_nominal,
+		.offset = { offset[0], offset[1], offset[2] },
+		.measured = o->head == NULL && o->radiation == NULL ? pop->measured : NULL,
+	};
+}
+
+/* ipsilateral and contralateral ear power of both inputs on FIR bins [K] through the plant at `m` */
+static int ear_powers(const struct ss_filterset *fs, const double complex *H, const struct ss_plant_model *m,
+		double *ipsi, double *contra)
+{
+	const int n = fs->n_drivers, K = fs->taps + 1;
+	struct ss_plant *pl = ss_plant_new(&fs->profile, m);
+	if (pl == NULL)
+		return -ENOMEM;
+	for (int k = 0; k < K; k++) {
+		double complex C[2][SS_MAX_DRIVERS];
+		const double f = k * fs->rate / (2.0 * fs->taps);
+		ss_plant_at(pl, f > 0.0 ? f : 1.0, C);
+		for (int side = 0; side < 2; side++) {
+			const int in = side == 0 ? SS_IN_LEFT : SS_IN_RIGHT;
+			double complex e[2] = { 0, 0 };
+			for (int i = 0; i < n; i++) {
+				e[0] += C[0][i] * H[((size_t)in * (size_t)n + (size_t)i) * (size_t)K + (size_t)k];
+				e[1] += C[1][i] * H[((size_t)in * (size_t)n + (size_t)i) * (size_t)K + (size_t)k];
+			}
+			ipsi[side * K + k] = creal(e[side] * conj(e[side]));
+			contra[side * K + k] = creal(e[1 - side] * conj(e[1 - side]));
+		}
+	}
+	ss_plant_free(pl);
+	return 0;
+}
+
+int ss_predict_separation_curve(const struct ss_filterset *fs, const struct ss_predict_options *opt,
+		const double offset[3], int nf, const double *freqs, double *sep_db)
+{
+	static const struct ss_predict_options defaults = { 0 };
+	const struct ss_predict_options *o = opt ? opt : &defaults;
+	const int K = fs->taps + 1;
+	struct ss_population pop;
+	struct ss_plant_model m;
+	model_of(fs, o, &pop, offset, &m);
+	double complex *H = fir_responses(fs, o->effort);
+	double *P = malloc(sizeof(double) * (size_t)K * 4);
+	int r = H && P ? ear_powers(fs, H, &m, P, P + 2 * K) : -ENOMEM;
+	for (int j = 0; j < nf && r == 0; j++) {
+		/* a sixth of an octave around each frequency */
+		const double lo = freqs[j] * pow(2.0, -1.0 / 12.0), hi = freqs[j] * pow(2.0, 1.0 / 12.0);
+		double worst = INFINITY;
+		for (int side = 0; side < 2; side++) {
+			double pi = 0.0, pc = 0.0;
+			for (int k = 1; k < K; k++) {
+				const double f = k * fs->rate / (2.0 * fs->taps);
+				if (f >= lo && f < hi) {
+					pi += P[side * K + k];
+					pc += P[2 * K + side * K + k];
+				}
+			}
+			if (pi > 0.0)
+				worst = fmin(worst, 10.0 * log10((pi + 1e-30) / (pc + 1e-30)));
+		}
+		sep_db[j] = isfinite(worst) ? worst : NAN;
+	}
+	free(H);
+	free(P);
+	ss_population_free(&pop);
+	return r;
+}
+
+int ss_predict_separation_map(const struct ss_filterset *fs, const struct ss_predict_options *opt, double lo_hz,
+		double hi_hz, int n, const double (*offsets)[3], double *sep_db)
+{
+	static const struct ss_predict_options defaults = { 0 };
+	const struct ss_predict_options *o = opt ? opt : &defaults;
+	const int K = fs->taps + 1;
+	double complex *H = fir_responses(fs, o->effort);
+	double *P = malloc(sizeof(double) * (size_t)K * 4);
+	int r = H && P ? 0 : -ENOMEM;
+	for (int j = 0; j < n && r == 0; j++) {
+		struct ss_population pop;
+		struct ss_plant_model m;
+		model_of(fs, o, &pop, offsets[j], &m);
+		r = ear_powers(fs, H, &m, P, P + 2 * K);
+		ss_population_free(&pop);
+		double worst = INFINITY;
+		for (int side = 0; side < 2 && r == 0; side++) {
+			double pi = 0.0, pc = 0.0;
+			for (int k = 1; k < K; k++) {
+				const double f = k * fs->rate / (2.0 * fs->taps);
+				if (f >= lo_hz && f < hi_hz) {
+					pi += P[side * K + k];
+					pc += P[2 * K + side * K + k];
+				}
+			}
+			worst = fmin(worst, 10.0 * log10((pi + 1e-30) / (pc + 1e-30)));
+		}
+		sep_db[j] = worst;
+	}
+	free(H);
+	free(P);
+	return r;
+}
+
+int ss_predict_beam_pattern(const struct ss_filterset *fs, double lo_hz, double hi_hz, int n, const double *az_deg,
+		double *beam_db, double *equal_db)
+{
+	const int nd = fs->n_drivers, K = fs->taps + 1;
+	const struct ss_profile *p = &fs->profile;
+	double complex *H = fir_responses(fs, 0.0);
+	double *pb = calloc((size_t)n, sizeof(double)), *pe = calloc((size_t)n, sizeof(double));
+	int r = H && pb && pe ? 0 : -ENOMEM;
+	for (int k = 1; k < K && r == 0; k++) {
+		const double fk = k * fs->rate / (2.0 * fs->taps);
+		if (fk < lo_hz || fk >= hi_hz)
+			continue;
+		double complex wb[SS_MAX_DRIVERS], we[SS_MAX_DRIVERS], a[SS_MAX_DRIVERS];
+		for (int i = 0; i < nd; i++)
+			wb[i] = H[((size_t)SS_IN_CENTRE * (size_t)nd + (size_t)i) * (size_t)K + (size_t)k];
+		ss_centre_equal_as(p, fk, &ss_radiation_nominal, we);
+		for (int j = 0; j < n; j++) {
+			double u[3];
+			double complex rb = 0, re = 0;
+			ss_beam_direction(az_deg[j], 0, u);
+			ss_beam_steering_as(p, fk, u, &ss_radiation_nominal, a);
+			for (int i = 0; i < nd; i++) {
+				rb += a[i] * wb[i];
+				re += a[i] * we[i];
+			}
+			pb[j] += creal(rb * conj(rb));
+			pe[j] += creal(re * conj(re));
+		}
+	}
+	/* relative to the loudest direction of each */
+	double mb = 0.0, me = 0.0;
+	for (int j = 0; j < n && r == 0; j++) {
+		mb = fmax(mb, pb[j]);
+		me = fmax(me, pe[j]);
+	}
+	for (int j = 0; j < n && r == 0; j++) {
+		beam_db[j] = 10.0 * log10((pb[j] + 1e-30) / (mb + 1e-30));
+		equal_db[j] = 10.0 * log10((pe[j] + 1e-30) / (me + 1e-30));
+	}
+	free(H);
+	free(pb);
+	free(pe);
+	return r;
+}
+
+int ss_predict_driver_gains(const struct ss_filterset *fs, int in, int nf, const double *freqs, double *gain_db)
+{
+	const int nd = fs->n_drivers, K = fs->taps + 1;
+	double complex *H = fir_responses(fs, 0.0);
+	if (H == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < nd; i++)
+		for (int j = 0; j < nf; j++) {
+			const double lo = freqs[j] * pow(2.0, -1.0 / 12.0), hi = freqs[j] * pow(2.0, 1.0 / 12.0);
+			double acc = 0.0;
+			int cnt = 0;
+			/* at least the nearest bin: at the bottom a sixth of an octave is narrower than a bin */
+			int k0 = (int)floor(lo * 2.0 * fs->taps / fs->rate), k1 = (int)ceil(hi * 2.0 * fs->taps / fs->rate);
+			if (k1 <= k0)
+				k1 = k0 + 1;
+			for (int k = k0 < 1 ? 1 : k0; k < k1 && k < K; k++) {
+				const double complex h = H[((size_t)in * (size_t)nd + (size_t)i) * (size_t)K + (size_t)k];
+				acc += creal(h * conj(h));
+				cnt++;
+			}
+			gain_db[(size_t)i * (size_t)nf + (size_t)j] = cnt ? 10.0 * log10(acc / cnt + 1e-30) : NAN;
+		}
+	free(H);
+	return 0;
+}

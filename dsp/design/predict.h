@@ -63,4 +63,22 @@ SS_EXPORT int ss_predict(const struct ss_filterset *fs, struct ss_prediction *ou
 /** Predict what plays with the effort governor steady at `effort` (a fractional level index, 0 .. n_levels). */
 SS_EXPORT int ss_predict_at(const struct ss_filterset *fs, double effort, struct ss_prediction *out);
 
+/* Curves for plots (the same model as ss_predict_with reads `opt`; NULL: the design's own plant, full effort). */
+
+/** Separation (dB, ipsilateral over contralateral, the worse input; sixth-octave power) at the `nf` frequencies
+ * `freqs` with the head at `offset` (m, listener frame). 0, or -ENOMEM. */
+SS_EXPORT int ss_predict_separation_curve(const struct ss_filterset *fs, const struct ss_predict_options *opt,
+		const double offset[3], int nf, const double *freqs, double *sep_db);
+/** Separation over [lo_hz, hi_hz) with the head at each of `n` offsets (m): a sweet-spot map. 0, or -ENOMEM. */
+SS_EXPORT int ss_predict_separation_map(const struct ss_filterset *fs, const struct ss_predict_options *opt,
+		double lo_hz, double hi_hz, int n, const double (*offsets)[3], double *sep_db);
+/** The centre beam's free-field power at azimuths `az_deg` (horizontal, 0 = toward the listener) summed over
+ * [lo_hz, hi_hz), dB relative to its largest; the same drivers fed equally in `equal_db`. 0, or -ENOMEM. */
+SS_EXPORT int ss_predict_beam_pattern(const struct ss_filterset *fs, double lo_hz, double hi_hz, int n,
+		const double *az_deg, double *beam_db, double *equal_db);
+/** Each driver's filter gain from input `in` (full design, static gains and trims removed), dB, sixth-octave
+ * power at `freqs`: gain_db[driver][nf]. 0, or -ENOMEM. */
+SS_EXPORT int ss_predict_driver_gains(const struct ss_filterset *fs, int in, int nf, const double *freqs,
+		double *gain_db);
+
 #endif

@@ -24,4 +24,8 @@ struct ss_binaural_figures {
 /** Figures from h[input][ear][len] at `rate` Hz. 0, or -ENOMEM / -EINVAL. */
 SS_EXPORT int ss_binaural_figures(const double *h[2][2], int len, double rate, struct ss_binaural_figures *out);
 
+/** Separation (dB, the worse input) at the `nf` frequencies `freqs`, sixth-octave power. 0, or -ENOMEM / -EINVAL. */
+SS_EXPORT int ss_binaural_separation_curve(const double *h[2][2], int len, double rate, int nf, const double *freqs,
+		double *sep_db);
+
 #endif
