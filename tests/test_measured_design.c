@@ -31,7 +31,7 @@
 #include "profile.h"
 #include "util/dft.h"
 #include "util/random.h"
-#include "virtual_rig.h"
+#include "virtual-rig.h"
 
 #define RATE RIG_RATE
 #define IR_LEN 4096            /* the recovered responses */

@@ -1,7 +1,7 @@
 /* `soundstage measure` in a real PipeWire daemon with WirePlumber, on the virtual acoustic rig (virtual_rig.h:
  * studio-5's drivers as a small box radiates them, KEMAR's ears, five reflections): the rig is a filter-chain sink
  * (`rig.in`, one channel per driver) whose builtin convolvers take each driver to each ear and play into a null sink
- * (`mic`, FL = left ear, FR = right ear), recorded from its monitor as a binaural microphone would be. The command
+ * (`rig.mic`, FL = left ear, FR = right ear), recorded from its monitor as a binaural microphone would be. The command
  * finds its levels, measures and writes SOFA; the test reads the file with libmysofa and holds it to the issue's
  * targets: each response within -40 dB (relative error energy) of the rig's own over its driver's band, and a design
  * from it beating the model-only design on the rig (separation 1-4 kHz >= 20 dB and >= 3 dB above; with the head's
@@ -24,7 +24,7 @@
 
 #include "pwdaemon.h"
 #include "signal_file.h"
-#include "virtual_rig.h"
+#include "virtual-rig.h"
 
 static void teardown_common(void)
 {
@@ -38,38 +38,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* the rig's filter-chain: in<i> -> c<i>l, c<i>r -> earL, earR */
-static void rig_fragment(const struct pwd *d, const struct rig *r, const char *profile, char *frag, size_t size)
+/* the rig (virtual-rig.h: rig.in -> rig.mic) and Soundstage playing into it */
+static void rig_daemon_fragment(const char *dir, const struct rig *r, const char *profile, char *frag, size_t size)
 {
-	char nodes[8192], links[8192], inputs[512], positions[512];
-	size_t n_used = 0, l_used = 0, i_used = 0, p_used = 0;
-	for (int i = 0; i < r->p.n_drivers; i++) {
-		n_used += (size_t)snprintf(nodes + n_used, sizeof(nodes) - n_used,
-				"{ type = builtin name = in%d label = copy }\n"
-				"{ type = builtin name = c%dl label = convolver config = { filename = \"%s/rig-d%d.wav\" channel = 0 } }\n"
-				"{ type = builtin name = c%dr label = convolver config = { filename = \"%s/rig-d%d.wav\" channel = 1 } }\n",
-				i, i, d->root, i, i, d->root, i);
-		l_used += (size_t)snprintf(links + l_used, sizeof(links) - l_used,
-				"{ output = \"in%d:Out\" input = \"c%dl:In\" } { output = \"in%d:Out\" input = \"c%dr:In\" }\n"
-				"{ output = \"c%dl:Out\" input = \"earL:In %d\" } { output = \"c%dr:Out\" input = \"earR:In %d\" }\n",
-				i, i, i, i, i, i + 1, i, i + 1);
-		i_used += (size_t)snprintf(inputs + i_used, sizeof(inputs) - i_used, " \"in%d:In\"", i);
-		p_used += (size_t)snprintf(positions + p_used, sizeof(positions) - p_used, " %s", r->p.drivers[i].channel);
-	}
-	snprintf(frag, size,
-			"context.objects = [ { factory = adapter args = { factory.name = support.null-audio-sink node.name = mic "
-			"node.description = \"binaural microphone\" media.class = Audio/Sink audio.channels = 2 "
-			"audio.position = [ FL FR ] object.linger = true } } ]\n"
-			"context.modules = [ { name = libpipewire-module-filter-chain args = { node.description = \"virtual rig\"\n"
-			"  filter.graph = { nodes = [ %s { type = builtin name = earL label = mixer } "
-			"{ type = builtin name = earR label = mixer } ]\n"
-			"    links = [ %s ]\n"
-			"    inputs = [ %s ] outputs = [ \"earL:Out\" \"earR:Out\" ] }\n"
-			"  capture.props = { node.name = rig.in media.class = Audio/Sink audio.position = [ %s ] }\n"
-			"  playback.props = { node.name = rig.out target.object = mic node.passive = true "
-			"audio.position = [ FL FR ] } } }\n"
-			"  { name = libpipewire-module-soundstage args = { profile = \"%s\" target.object = rig.in } } ]\n",
-			nodes, links, inputs, positions, profile);
+	char module[1024];
+	snprintf(module, sizeof(module), "{ name = libpipewire-module-soundstage args = { profile = \"%s\" "
+			"target.object = rig.in } }", profile);
+	rig_fragment(r, dir, module, frag, size);
 }
 
 /* relative error energy (dB) of `est` against `ref` over f_lo..f_hi, each `len` samples from its own start */
@@ -133,7 +108,7 @@ static void verify_on_rig(struct pwd *d, const struct rig *r, const char *profil
 	snprintf(ears, sizeof(ears), "%s/probe-ears.wav", d->root);
 	struct pwd_xruns xr;
 	pwd_xruns_begin(d, &xr);
-	int st = pwd_sh("'" SOUNDSTAGE_EXE "' verify --profile '%s' --mic mic --seconds 3 --json '%s' --plot '%s/plots'",
+	int st = pwd_sh("'" SOUNDSTAGE_EXE "' verify --profile '%s' --mic rig.mic --seconds 3 --json '%s' --plot '%s/plots'",
 			profile, live, d->root);
 	pwd_count_xruns(d, &xr);
 	assert_int_equal(st, 0);
@@ -216,22 +191,11 @@ static void measure_on_rig(void **state)
 	snprintf(profile, sizeof(profile), "%s/box.conf", d.root);
 	assert_int_equal(pwd_sh("cp '" PROFILE_DIR "/studio-5.conf' '%s'", profile), 0);
 	const int n = r.p.n_drivers;
-	for (int i = 0; i < n; i++) {
-		struct wav w = { .rate = (int)RIG_RATE, .channels = 2, .frames = RIG_N };
-		w.data = calloc(2 * RIG_N, sizeof(float));
-		assert_non_null(w.data);
-		for (int e = 0; e < 2; e++)
-			for (int t = 0; t < RIG_N; t++)
-				w.data[2 * t + e] = (float)r.ir[((size_t)i * 2 + (size_t)e) * RIG_N + (size_t)t];
-		char path[600];
-		snprintf(path, sizeof(path), "%s/rig-d%d.wav", d.root, i);
-		assert_int_equal(wav_save(path, &w, -1), 0);
-		wav_free(&w);
-	}
-	rig_fragment(&d, &r, profile, frag, sizeof(frag));
+	assert_int_equal(rig_write(&r, d.root), 0);
+	rig_daemon_fragment(d.root, &r, profile, frag, sizeof(frag));
 	assert_int_equal(pwd_start(&d, frag, 1024, 48000, true), 0);
 	assert_true(pwd_wait_node("rig.in", 10.0));
-	assert_true(pwd_wait_node("mic", 10.0));
+	assert_true(pwd_wait_node("rig.mic", 10.0));
 	assert_true(pwd_wait_designed("soundstage.sink", 1, 60.0));
 
 	/* what a maker sees first: the wrong microphone, the wrong array */
@@ -240,7 +204,7 @@ static void measure_on_rig(void **state)
 	print_message("%s", strstr(out, "soundstage measure:") ? strstr(out, "soundstage measure:") : out);
 	assert_int_not_equal(st, 0);
 	assert_non_null(strstr(out, "no microphone: no node named 'nosuch'"));
-	st = pwd_capture(out, sizeof(out), "'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic mic --array nosuch "
+	st = pwd_capture(out, sizeof(out), "'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic rig.mic --array nosuch "
 			"--out '%s/x.sofa' 2>&1", profile, d.root);
 	print_message("%s", strstr(out, "soundstage measure:") ? strstr(out, "soundstage measure:") : out);
 	assert_int_not_equal(st, 0);
@@ -250,7 +214,7 @@ static void measure_on_rig(void **state)
 	snprintf(sofa, sizeof(sofa), "%s/rig.sofa", d.root);
 	struct pwd_xruns xr;
 	pwd_xruns_begin(&d, &xr);
-	st = pwd_sh("'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic mic --array rig.in --seconds 2 --start-level -34 "
+	st = pwd_sh("'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic rig.mic --array rig.in --seconds 2 --start-level -34 "
 			"--out '%s' --plot '%s/plots'", profile, sofa, d.root);
 	pwd_count_xruns(&d, &xr);
 	assert_int_equal(st, 0);

@@ -119,6 +119,9 @@ static int play_and_record(struct measure *m, const float *x, long frames, float
 		};
 		if (ss_duplex_run(&dx) < 0) {
 			fprintf(stderr, "soundstage measure: %s\n", dx.error);
+			if (strstr(dx.error, "to play into"))
+				fprintf(stderr, "soundstage measure: (a Soundstage service hides its driver array from other "
+						"clients: stop it while measuring)\n");
 			if (m->log)
 				fprintf(m->log, "failed: %s\n", dx.error);
 			return -1;

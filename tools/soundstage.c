@@ -31,6 +31,8 @@
 #endif
 #include "verify.h"
 #include "design-plots.h"
+#include "plot.h"
+#include "virtual-rig.h"
 
 static void usage(FILE *f)
 {
@@ -43,7 +45,8 @@ static void usage(FILE *f)
 		"       soundstage measure --profile P --mic NODE [--array NODE] [--out box.sofa] [--channels 2|1]\n"
 		"                          [--seconds S] [--start-level dBFS] [--max-level dBFS] [--rate R] [--dry-run]\n"
 		"       soundstage verify --profile P (--mic NODE [--sink NODE] | --recording EARS.wav | --probe-out PROBE.wav)\n"
-		"                         [--level dBFS] [--seconds S] [--rate R] [--json FILE] [--save RESPONSES.wav]\n");
+		"                         [--level dBFS] [--seconds S] [--rate R] [--json FILE] [--save RESPONSES.wav] [--plot DIR]\n"
+		"       soundstage rig --profile P --out DIR      (a virtual acoustic rig for measure and verify)\n");
 }
 
 static int load_profile(const char *path, struct ss_profile *p)
@@ -810,6 +813,43 @@ static int cmd_drivers(int argc, char **argv)
 	return 0;
 }
 
+/* ---- the virtual acoustic rig ---- */
+
+static int cmd_rig(int argc, char **argv)
+{
+	const char *profile = NULL, *out = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc)
+			profile = argv[++i];
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (profile == NULL || out == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	struct rig r;
+	struct rig_figures fig;
+	char dir[1024];
+	if (ss_plot_dir(out) < 0 || realpath(out, dir) == NULL || rig_build(&r, profile) < 0)
+		return 1;
+	int st = rig_write(&r, dir);
+	if (st == 0 && rig_judge(&r, &r.p, &fig) == 0) {
+		printf("virtual rig for %s in %s: %d drivers (%s) radiating as in a small box, a KEMAR head, five "
+				"reflections at 0.7, %.0f ms latency\n", r.p.name, dir, r.p.n_drivers, "rig.in", 1e3 * RIG_LATENCY);
+		printf("  the model-only design on it (direct sound): separation 1-4 kHz %.1f dB (+-2 cm %.1f), virtual-source "
+				"ITD error %.0f us\n", fig.ctc, fig.ctc2, fig.itd_err);
+		printf("  load it: a PipeWire with %s/rig.conf in its pipewire.conf.d; then\n"
+				"    soundstage measure --profile P --array rig.in --mic rig.mic --out box.sofa\n", dir);
+	}
+	rig_free(&r);
+	return st == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -826,6 +866,8 @@ int main(int argc, char **argv)
 		return cmd_drivers(argc - 1, argv + 1);
 	if (strcmp(argv[1], "programme") == 0)
 		return cmd_programme(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rig") == 0)
+		return cmd_rig(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
 		return ss_cmd_verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "measure") == 0) {

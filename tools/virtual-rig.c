@@ -1,5 +1,5 @@
 /* Test support: a virtual acoustic rig (see virtual_rig.h). */
-#include "virtual_rig.h"
+#include "virtual-rig.h"
 
 #include <complex.h>
 #include <math.h>
@@ -11,6 +11,7 @@
 #include "design/design.h"
 #include "design/predict.h"
 #include "filterset.h"
+#include "signal_file.h"
 #include "util/dft.h"
 
 #define BETA 0.7
@@ -130,4 +131,71 @@ int rig_judge(const struct rig *r, const struct ss_profile *p, struct rig_figure
 	ss_filterset_free(fs);
 	ss_filterset_free(fc);
 	return res;
+}
+
+void rig_fragment(const struct rig *r, const char *dir, const char *more_modules, char *frag, size_t size)
+{
+	char nodes[8192], links[8192], inputs[512], positions[512];
+	size_t n_used = 0, l_used = 0, i_used = 0, p_used = 0;
+	for (int i = 0; i < r->p.n_drivers; i++) {
+		n_used += (size_t)snprintf(nodes + n_used, sizeof(nodes) - n_used,
+				"{ type = builtin name = in%d label = copy }\n"
+				"{ type = builtin name = c%dl label = convolver config = { filename = \"%s/rig-d%d.wav\" channel = 0 } }\n"
+				"{ type = builtin name = c%dr label = convolver config = { filename = \"%s/rig-d%d.wav\" channel = 1 } }\n",
+				i, i, dir, i, i, dir, i);
+		l_used += (size_t)snprintf(links + l_used, sizeof(links) - l_used,
+				"{ output = \"in%d:Out\" input = \"c%dl:In\" } { output = \"in%d:Out\" input = \"c%dr:In\" }\n"
+				"{ output = \"c%dl:Out\" input = \"earL:In %d\" } { output = \"c%dr:Out\" input = \"earR:In %d\" }\n",
+				i, i, i, i, i, i + 1, i, i + 1);
+		i_used += (size_t)snprintf(inputs + i_used, sizeof(inputs) - i_used, " \"in%d:In\"", i);
+		p_used += (size_t)snprintf(positions + p_used, sizeof(positions) - p_used, " %s", r->p.drivers[i].channel);
+	}
+	snprintf(frag, size,
+			"# Soundstage's virtual acoustic rig for %s: its drivers (rig.in) heard by a binaural microphone (rig.mic)\n"
+			"context.objects = [ { factory = adapter args = { factory.name = support.null-audio-sink node.name = rig.mic "
+			"node.description = \"Virtual binaural microphone\" media.class = Audio/Sink audio.channels = 2 "
+			"audio.position = [ FL FR ] object.linger = true } } ]\n"
+			"context.modules = [ { name = libpipewire-module-filter-chain args = { node.description = \"Virtual rig: %s\"\n"
+			"  filter.graph = { nodes = [ %s { type = builtin name = earL label = mixer } "
+			"{ type = builtin name = earR label = mixer } ]\n"
+			"    links = [ %s ]\n"
+			"    inputs = [ %s ] outputs = [ \"earL:Out\" \"earR:Out\" ] }\n"
+			"  capture.props = { node.name = rig.in media.class = Audio/Sink audio.position = [ %s ] }\n"
+			"  playback.props = { node.name = rig.out target.object = rig.mic node.passive = true "
+			"audio.position = [ FL FR ] } } }\n  %s ]\n",
+			r->p.name, r->p.name, nodes, links, inputs, positions, more_modules ? more_modules : "");
+}
+
+int rig_write(const struct rig *r, const char *dir)
+{
+	char path[1200];
+	for (int i = 0; i < r->p.n_drivers; i++) {
+		struct wav w = { .rate = (int)RIG_RATE, .channels = 2, .frames = RIG_N };
+		w.data = calloc(2 * RIG_N, sizeof(float));
+		if (w.data == NULL)
+			return -1;
+		for (int e = 0; e < 2; e++)
+			for (int t = 0; t < RIG_N; t++)
+				w.data[2 * t + e] = (float)r->ir[((size_t)i * 2 + (size_t)e) * RIG_N + (size_t)t];
+		snprintf(path, sizeof(path), "%s/rig-d%d.wav", dir, i);
+		int st = wav_save(path, &w, -1);
+		wav_free(&w);
+		if (st != 0) {
+			fprintf(stderr, "soundstage rig: cannot write %s\n", path);
+			return -1;
+		}
+	}
+	char *frag = malloc(65536);
+	snprintf(path, sizeof(path), "%s/rig.conf", dir);
+	FILE *f = frag ? fopen(path, "w") : NULL;
+	if (f == NULL) {
+		fprintf(stderr, "soundstage rig: cannot write %s\n", path);
+		free(frag);
+		return -1;
+	}
+	rig_fragment(r, dir, NULL, frag, 65536);
+	fputs(frag, f);
+	fclose(f);
+	free(frag);
+	return 0;
 }

@@ -1,4 +1,5 @@
-/* Test support: a virtual acoustic rig whose responses are not the design's model.
+/* Soundstage: a virtual acoustic rig whose responses are not the design's model (`soundstage rig`, the tests, the
+ * demo): what `soundstage measure` and `verify` can be tried on without a box, microphones or a room.
  *
  * A profile's drivers radiating as in a small box (ss_radiation_wide, not the design's pistons), heard by the measured
  * KEMAR head libmysofa ships (not the design's sphere), in a room: five first-order reflections (floor 1.2 m below
@@ -14,6 +15,8 @@
 #include "acoustics/plant.h"
 #include "profile.h"
 
+#include <stddef.h>
+
 #define RIG_RATE 48000.0
 #define RIG_N 8192             /* samples per response, 170 ms */
 #define RIG_LATENCY 0.005      /* s */
@@ -28,6 +31,15 @@ struct rig {
 /** Build the rig for the profile at `path`. 0, or -1 with a message on stderr. */
 int rig_build(struct rig *r, const char *path);
 void rig_free(struct rig *r);
+
+/** Write the rig for PipeWire into `dir`: DIR/rig-d<i>.wav (each driver to the left and right ear, 2 channels) and
+ * DIR/rig.conf, a pipewire.conf.d fragment: a filter-chain sink `rig.in` (one channel per driver, the profile's
+ * channel names) whose convolvers play into a null sink `rig.mic` (FL = left ear, FR = right ear: the binaural
+ * microphone, recorded from its monitor). 0, or -1 with a message on stderr. */
+int rig_write(const struct rig *r, const char *dir);
+/** The fragment's text alone (the WAV files must be in `dir`), with `more_modules` (or NULL) added to its
+ * context.modules list. */
+void rig_fragment(const struct rig *r, const char *dir, const char *more_modules, char *out, size_t size);
 
 /** What a design of `p` (the rig's profile, maybe with plant.measured / plant.head) achieves on the rig. */
 struct rig_figures {
