@@ -46,7 +46,7 @@ static void usage(FILE *f)
 		"                          [--seconds S] [--start-level dBFS] [--max-level dBFS] [--rate R] [--dry-run]\n"
 		"       soundstage verify --profile P (--mic NODE [--sink NODE] | --recording EARS.wav | --probe-out PROBE.wav)\n"
 		"                         [--level dBFS] [--seconds S] [--rate R] [--json FILE] [--save RESPONSES.wav] [--plot DIR]\n"
-		"       soundstage rig --profile P --out DIR      (a virtual acoustic rig for measure and verify)\n");
+		"       soundstage rig --profile P --out DIR [--reflection 0.7]   (a virtual acoustic rig for measure and verify)\n");
 }
 
 static int load_profile(const char *path, struct ss_profile *p)
@@ -818,9 +818,12 @@ static int cmd_drivers(int argc, char **argv)
 static int cmd_rig(int argc, char **argv)
 {
 	const char *profile = NULL, *out = NULL;
+	double beta = 0.7;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc)
 			profile = argv[++i];
+		else if (strcmp(argv[i], "--reflection") == 0 && i + 1 < argc)
+			beta = atof(argv[++i]);
 		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			out = argv[++i];
 		else {
@@ -828,19 +831,19 @@ static int cmd_rig(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (profile == NULL || out == NULL) {
+	if (profile == NULL || out == NULL || !(beta >= 0.0 && beta < 1.0)) {
 		usage(stderr);
 		return 2;
 	}
 	struct rig r;
 	struct rig_figures fig;
 	char dir[1024];
-	if (ss_plot_dir(out) < 0 || realpath(out, dir) == NULL || rig_build(&r, profile) < 0)
+	if (ss_plot_dir(out) < 0 || realpath(out, dir) == NULL || rig_build_with(&r, profile, beta) < 0)
 		return 1;
 	int st = rig_write(&r, dir);
 	if (st == 0 && rig_judge(&r, &r.p, &fig) == 0) {
-		printf("virtual rig for %s in %s: %d drivers (%s) radiating as in a small box, a KEMAR head, five "
-				"reflections at 0.7, %.0f ms latency\n", r.p.name, dir, r.p.n_drivers, "rig.in", 1e3 * RIG_LATENCY);
+		printf("virtual rig for %s in %s: %d drivers (rig.in) radiating as in a small box, a KEMAR head, five "
+				"reflections at %g, %.0f ms latency\n", r.p.name, dir, r.p.n_drivers, beta, 1e3 * RIG_LATENCY);
 		printf("  the model-only design on it (direct sound): separation 1-4 kHz %.1f dB (+-2 cm %.1f), virtual-source "
 				"ITD error %.0f us\n", fig.ctc, fig.ctc2, fig.itd_err);
 		printf("  load it: a PipeWire with %s/rig.conf in its pipewire.conf.d; then\n"

@@ -55,6 +55,11 @@ static int add_source(struct rig *r, const struct ss_profile *pm, double gain, d
 
 int rig_build(struct rig *r, const char *path)
 {
+	return rig_build_with(r, path, BETA);
+}
+
+int rig_build_with(struct rig *r, const char *path, double beta)
+{
 	struct ss_error err;
 	memset(r, 0, sizeof(*r));
 	if (ss_profile_load(&r->p, path, &err) < 0) {
@@ -86,7 +91,7 @@ int rig_build(struct rig *r, const char *path)
 				img.drivers[i].position[c] = out[c] - device[c];
 			mirror(&walls[w], r->p.drivers[i].axis, img.drivers[i].axis, true);
 		}
-		res = add_source(r, &img, BETA, S);
+		res = beta > 0.0 ? add_source(r, &img, beta, S) : 0;
 	}
 	for (int j = 0; j < n * 2 && res == 0; j++) {
 		ss_dft_c2r(dft, S + (size_t)j * (size_t)K, r->ir + (size_t)j * RIG_N);

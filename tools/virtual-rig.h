@@ -30,6 +30,8 @@ struct rig {
 
 /** Build the rig for the profile at `path`. 0, or -1 with a message on stderr. */
 int rig_build(struct rig *r, const char *path);
+/** The same with the walls' pressure reflection coefficient `beta` (0: anechoic). */
+int rig_build_with(struct rig *r, const char *path, double beta);
 void rig_free(struct rig *r);
 
 /** Write the rig for PipeWire into `dir`: DIR/rig-d<i>.wav (each driver to the left and right ear, 2 channels) and
