@@ -100,7 +100,7 @@ static void verify_on_rig(struct pwd *d, const struct rig *r, const char *profil
 	char live[512], offline[512], probe[512], drivers[512], ears[512];
 	assert_int_equal(pwd_sh("printf 'plant = { measured = \"%s\" head = \"%s\" }\\n' >> '%s'", sofa,
 			SS_HRTF_DEFAULT_PATH, profile), 0);
-	assert_true(pwd_wait_designed("soundstage.sink", 2, 90.0));
+	assert_true(pwd_wait_designed("soundstage.sink", 2, 240.0));
 	snprintf(live, sizeof(live), "%s/verify-live.json", d->root);
 	snprintf(offline, sizeof(offline), "%s/verify-offline.json", d->root);
 	snprintf(probe, sizeof(probe), "%s/probe.wav", d->root);
@@ -196,7 +196,7 @@ static void measure_on_rig(void **state)
 	assert_int_equal(pwd_start(&d, frag, 1024, 48000, true), 0);
 	assert_true(pwd_wait_node("rig.in", 10.0));
 	assert_true(pwd_wait_node("rig.mic", 10.0));
-	assert_true(pwd_wait_designed("soundstage.sink", 1, 60.0));
+	assert_true(pwd_wait_designed("soundstage.sink", 1, 240.0));
 
 	/* what a maker sees first: the wrong microphone, the wrong array */
 	int st = pwd_capture(out, sizeof(out), "'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic nosuch --array rig.in "
