@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -837,7 +838,7 @@ static int cmd_rig(int argc, char **argv)
 	}
 	struct rig r;
 	struct rig_figures fig;
-	char dir[1024];
+	char dir[PATH_MAX];   /* realpath's contract (_FORTIFY_SOURCE checks it) */
 	if (ss_plot_dir(out) < 0 || realpath(out, dir) == NULL || rig_build_with(&r, profile, beta) < 0)
 		return 1;
 	int st = rig_write(&r, dir);
