@@ -331,6 +331,41 @@ static void no_pumping(void **state)
 	free(r);
 }
 
+/* What the governor and the limiter did is still on record after the programme ends and a second of silence resets
+ * the engine's state (`soundstage render` and the module report it after the fact: a probe ending in silence once
+ * read "effort level up to 0.00" while the governor had been at 5.2). */
+static void record_survives_silence(void **state)
+{
+	(void)state;
+	struct ss_profile p;
+	struct ss_filterset *fs = design_named("studio-5", &p);
+	const int n = fs->n_drivers;
+	const long len = 4 * 48000, loud = 48000;
+	float *l = calloc((size_t)len, sizeof(float)), *r = calloc((size_t)len, sizeof(float));
+	nasty_input(CLIPPED_MASTER, l, r, loud);
+	float *y = calloc((size_t)n * len, sizeof(float));
+	struct ss_engine *e = ss_engine_new(fs);
+	float *outs[SS_MAX_DRIVERS];
+	for (int d = 0; d < n; d++)
+		outs[d] = y + (size_t)d * len;
+	ss_engine_process(e, l, r, outs, (uint32_t)len);
+	float elo, ehi;
+	ss_engine_take_effort_range(e, &elo, &ehi);
+	const float lim = ss_engine_take_limiter_min(e);
+	print_message("full-scale programme for 1 s, then 3 s of silence: effort up to level %.2f, limiter %+.2f dB on "
+			"record\n", ehi, 20.0 * log10(lim));
+	assert_true(ehi > 1.0f);
+	assert_true(lim < 1.0f);
+	/* taken: the record starts again from where the governor rests (idle after the silence) */
+	ss_engine_take_effort_range(e, &elo, &ehi);
+	assert_true(ehi == 0.0f && elo == 0.0f);
+	ss_engine_free(e);
+	ss_filterset_free(fs);
+	free(l);
+	free(r);
+	free(y);
+}
+
 /* With the governor working hard (full-scale programme that starts and stops), the output does not depend on the
  * quantum, and processing allocates nothing. */
 static void governed_quantum_independence(void **state)
@@ -390,6 +425,7 @@ int main(void)
 		cmocka_unit_test(smpte_imd),
 		cmocka_unit_test(no_pumping),
 		cmocka_unit_test(governed_quantum_independence),
+		cmocka_unit_test(record_survives_silence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

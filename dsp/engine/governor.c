@@ -43,7 +43,7 @@ void ss_governor_reset(struct ss_governor *g)
 {
 	/* as after a window of silence: a fresh engine plays exactly as one that has been idle */
 	g->e = 0.0f;
-	g->lo = g->hi = 0.0f;
+	g->lo = 0.0f;   /* the record since the last take survives: what played before the silence still counts */
 	g->filled = g->window;
 	g->ring_pos = 0;
 	memset(g->ring, 0, sizeof(unsigned short) * (size_t)g->window);
