@@ -46,10 +46,11 @@ int ss_population_new(const struct ss_profile *p, struct ss_population *pop, str
 void ss_population_free(struct ss_population *pop);
 
 /** What plant.measured says every driver sounds like at the ears beyond the model, in common (a microphone's place
- * in the ear canal, a real cabinet's response): the measured over the modelled ear power, all drivers and both ears,
- * third-octave smoothed, where the measurement holds (1 elsewhere, and without a measurement). The design's ear
- * targets take it on, so that a virtual source has what a real one would have at those microphones (a measurement at
- * a blocked or open ear canal has its resonance, which no inverse filter should remove). Linear amplitude. */
+ * in the ear canal, a real cabinet's response, a dummy head's pinna notch): the measured over the modelled ear
+ * power, all drivers and both ears, smoothed over a twelfth of an octave, where the measurement holds (1 elsewhere,
+ * and without a measurement). The design's ear targets take it on, so that a virtual source has what a real one
+ * would have at those microphones (a measurement at a blocked or open ear canal has its resonance, which no inverse
+ * filter should remove; a listener's own pinna makes its own notches). Linear amplitude. */
 double ss_population_ear_gain(const struct ss_population *pop, double f);
 
 /** Every member's plant at `f` Hz: C[member][ear][driver]. */
