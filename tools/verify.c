@@ -11,6 +11,7 @@
 
 #include "design/design.h"
 #include "design/predict.h"
+#include "engine/engine.h"
 #include "evaluate/binaural.h"
 #include "filterset.h"
 #include "measure/sweep.h"
@@ -26,9 +27,14 @@
 #define TAIL_S 1.0
 #define PRE 4096                 /* samples of pre-window for the deconvolution (sweep.h) */
 #define BEFORE_S 0.02            /* the responses analysed start this long before the earliest arrival */
+#define AUTO_TOP_DB -20.0        /* --level auto: the loudest probe tried */
+#define AUTO_STEP_DB 2.0
+#define AUTO_FLOOR_DB -50.0
 
 struct verify {
 	struct ss_profile p;
+	struct ss_filterset *fs;     /* the design the sink runs (NULL: it failed, and `why` says why) */
+	struct ss_error why;
 	const char *mic, *sink, *recording, *probe_out, *json, *save, *plot;
 	int channels, rate;
 	double level_db, seconds;
@@ -39,7 +45,7 @@ struct verify {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: soundstage verify --profile P --mic NODE [--sink soundstage.sink] [--level -20] "
+	fprintf(stderr, "usage: soundstage verify --profile P --mic NODE [--sink soundstage.sink] [--level auto|dBFS] "
 			"[--seconds 5] [--rate 48000]\n"
 			"                         [--json FILE] [--save RESPONSES.wav] [--plot DIR]\n"
 			"       soundstage verify --profile P --probe-out PROBE.wav      (the probe programme, to play elsewhere)\n"
@@ -64,6 +70,78 @@ static float *programme(struct verify *v)
 	return x;
 }
 
+/* What the full design does with the probe at v->level_db, rendered through the engine the sink runs: the effort
+ * governor's highest index and the output limiter's lowest gain (0 and 1 when neither acted). */
+static int probe_regime(struct verify *v, float *effort, float *limiter)
+{
+	enum { CHUNK = 4096 };
+	float *x = programme(v), *l = malloc(sizeof(float) * CHUNK), *r = malloc(sizeof(float) * CHUNK),
+	      *y = malloc(sizeof(float) * CHUNK * (size_t)v->fs->n_drivers);
+	struct ss_engine *e = ss_engine_new(v->fs);
+	int rc = -ENOMEM;
+	if (x && l && r && y && e) {
+		float *outs[SS_MAX_DRIVERS], lo;
+		for (int d = 0; d < v->fs->n_drivers; d++)
+			outs[d] = y + (size_t)d * CHUNK;
+		for (long t = 0; t < v->frames; t += CHUNK) {
+			const long n = v->frames - t < CHUNK ? v->frames - t : CHUNK;
+			for (long i = 0; i < n; i++) {
+				l[i] = x[(t + i) * 2];
+				r[i] = x[(t + i) * 2 + 1];
+			}
+			ss_engine_process(e, l, r, outs, (uint32_t)n);
+		}
+		ss_engine_take_effort_range(e, &lo, effort);
+		*limiter = ss_engine_take_limiter_min(e);
+		rc = 0;
+	}
+	ss_engine_free(e);
+	free(x);
+	free(l);
+	free(r);
+	free(y);
+	return rc;
+}
+
+/* The probe's level: as given, with a warning when the design cannot play it as designed; or (auto) the loudest
+ * from AUTO_TOP_DB down at which the full design plays the sweeps without its effort governor or limiter acting: a
+ * sweep puts all its power at one frequency, where the filters may have their peak gain, and a governed design gives
+ * up separation there (what verify checks is the design, not its full-scale regime). */
+static int choose_level(struct verify *v, bool automatic)
+{
+	float effort = 0.0f, limiter = 1.0f;
+	if (v->fs == NULL) {
+		if (automatic)
+			v->level_db = AUTO_TOP_DB;
+		return 0;
+	}
+	if (!automatic) {
+		if (probe_regime(v, &effort, &limiter) < 0)
+			return -ENOMEM;
+		if (effort > 0.0f || limiter < 1.0f)
+			fprintf(stderr, "soundstage verify: at %g dBFS the sweeps drive the design into its effort governor (up "
+					"to level %.2f of %d) and limiter (%.1f dB): where they act the figures are of the governed "
+					"design, below the prediction (--level auto finds a level that avoids it)\n", v->level_db,
+					effort, v->fs->n_levels, 20.0 * log10(limiter));
+		return 0;
+	}
+	for (v->level_db = AUTO_TOP_DB; v->level_db >= AUTO_FLOOR_DB; v->level_db -= AUTO_STEP_DB) {
+		if (probe_regime(v, &effort, &limiter) < 0)
+			return -ENOMEM;
+		if (effort == 0.0f && limiter == 1.0f)
+			break;
+	}
+	if (v->level_db < AUTO_FLOOR_DB) {
+		v->level_db = AUTO_FLOOR_DB;
+		fprintf(stderr, "soundstage verify: even at %g dBFS the sweeps drive the design into its effort governor: "
+				"the figures are of the governed design where it acts\n", AUTO_FLOOR_DB);
+	} else if (v->level_db < AUTO_TOP_DB) {
+		printf("probe level %g dBFS: the loudest from %g dBFS down at which the full design plays the sweeps "
+				"without its effort governor or limiter\n", v->level_db, AUTO_TOP_DB);
+	}
+	return 0;
+}
+
 static void json_figures(FILE *f, const char *name, const double sep[SS_SEP_BANDS], const double itd[2],
 		const double ild_left[SS_ILD_OCTAVES], bool last)
 {
@@ -78,16 +156,12 @@ static int plot(const struct verify *v, const double *hd[2][2], int dlen, const 
 	enum { NF = 160 };
 	double f[NF], sd[NF], sw[NF], sp[NF];
 	char path[1024], body[2048], title[256];
-	struct ss_filterset *fs = NULL;
-	struct ss_error err;
 	const double zero[3] = { 0, 0, 0 };
 	ss_plot_log_freqs(100.0, 16000.0, NF, f);
 	if (ss_plot_dir(v->plot) < 0 || ss_binaural_separation_curve(hd, dlen, v->rate, NF, f, sd) < 0 ||
 			ss_binaural_separation_curve(hs, len, v->rate, NF, f, sw) < 0)
 		return -1;
-	const bool predicted = ss_design(&v->p, v->rate, NULL, &fs, &err) == 0 &&
-		ss_predict_separation_curve(fs, NULL, zero, NF, f, sp) == 0;
-	ss_filterset_free(fs);
+	const bool predicted = v->fs && ss_predict_separation_curve(v->fs, NULL, zero, NF, f, sp) == 0;
 	FILE *d = ss_plot_data(v->plot, "verify-separation", path);
 	if (d == NULL)
 		return -1;
@@ -196,13 +270,10 @@ static int analyse(struct verify *v, float *const ch[2], long n_rec)
 		goto done;
 
 	/* the design's prediction, on its own plant (the model, or plant.measured / plant.head) */
-	struct ss_filterset *fs = NULL;
-	struct ss_error err;
 	struct ss_prediction pr;
-	bool predicted = ss_design(&v->p, v->rate, NULL, &fs, &err) == 0 && ss_predict(fs, &pr) == 0;
+	bool predicted = v->fs && ss_predict(v->fs, &pr) == 0;
 	if (!predicted)
-		fprintf(stderr, "soundstage verify: no prediction: %s\n", err.msg);
-	ss_filterset_free(fs);
+		fprintf(stderr, "soundstage verify: no prediction: %s\n", v->fs ? "out of memory" : v->why.msg);
 	printf("at the microphones: the direct sound (the first %.1f ms of each response) and the whole response (%.0f ms, "
 			"the room included), beside the design's prediction (its plant, direct sound):\n", v->p.plant.window_ms,
 			1e3 * (double)used / v->rate);
@@ -276,7 +347,7 @@ int ss_cmd_verify(int argc, char **argv)
 		{ "plot", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct verify v = { .sink = "soundstage.sink", .channels = 2, .rate = 48000, .level_db = -20.0, .seconds = 5.0 };
+	struct verify v = { .sink = "soundstage.sink", .channels = 2, .rate = 48000, .level_db = NAN, .seconds = 5.0 };
 	const char *profile = NULL;
 	int c, status = 1;
 	optind = 1;
@@ -285,7 +356,7 @@ int ss_cmd_verify(int argc, char **argv)
 		case 'p': profile = optarg; break;
 		case 'm': v.mic = optarg; break;
 		case 'k': v.sink = optarg; break;
-		case 'l': v.level_db = atof(optarg); break;
+		case 'l': v.level_db = strcmp(optarg, "auto") == 0 ? NAN : atof(optarg); break;
 		case 's': v.seconds = atof(optarg); break;
 		case 'r': v.rate = atoi(optarg); break;
 		case 'R': v.recording = optarg; break;
@@ -298,9 +369,10 @@ int ss_cmd_verify(int argc, char **argv)
 	}
 	if (profile == NULL || optind != argc || (!v.mic && !v.recording && !v.probe_out))
 		return usage();
-	if (!(v.level_db >= -60.0 && v.level_db <= 0.0) || !(v.seconds >= 1.0 && v.seconds <= 30.0) || v.rate < 8000 ||
+	const bool automatic = isnan(v.level_db);
+	if (!(automatic || (v.level_db >= -60.0 && v.level_db <= 0.0)) || !(v.seconds >= 1.0 && v.seconds <= 30.0) || v.rate < 8000 ||
 			v.rate > 384000) {
-		fprintf(stderr, "soundstage verify: expected --level -60..0 dBFS, --seconds 1..30, --rate 8000..384000\n");
+		fprintf(stderr, "soundstage verify: expected --level auto or -60..0 dBFS, --seconds 1..30, --rate 8000..384000\n");
 		return 2;
 	}
 	struct ss_error err;
@@ -324,7 +396,10 @@ int ss_cmd_verify(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (ss_sweep_make(&v.sweep, v.rate, 20.0, fmin(20000.0, 0.45 * v.rate), v.seconds) < 0 || !(x = programme(&v))) {
+	if (ss_design(&v.p, v.rate, NULL, &v.fs, &v.why) < 0)
+		v.fs = NULL;
+	if (ss_sweep_make(&v.sweep, v.rate, 20.0, fmin(20000.0, 0.45 * v.rate), v.seconds) < 0 ||
+			choose_level(&v, automatic) < 0 || !(x = programme(&v))) {
 		fprintf(stderr, "soundstage verify: out of memory for the probe\n");
 		goto out;
 	}
@@ -387,5 +462,6 @@ out:
 		free(ch[e]);
 	wav_free(&w);
 	ss_sweep_free(&v.sweep);
+	ss_filterset_free(v.fs);
 	return status;
 }

@@ -1,6 +1,6 @@
 /* Soundstage: `soundstage verify`, what the running Soundstage does at the listener's ears.
  *
- *   soundstage verify --profile P --mic NODE [--sink soundstage.sink] [--level -20] [--seconds 5] [--rate 48000]
+ *   soundstage verify --profile P --mic NODE [--sink soundstage.sink] [--level auto] [--seconds 5] [--rate 48000]
  *                     [--json FILE] [--save RESPONSES.wav]
  *   soundstage verify --profile P --probe-out PROBE.wav
  *   soundstage verify --profile P --recording EARS.wav [--json FILE] [--save RESPONSES.wav]
@@ -12,6 +12,10 @@
  * and ILD) beside the design's prediction for its own plant. --probe-out writes the probe programme and --recording
  * analyses a recording of it made some other way (an offline render through a model of the room, another recorder).
  * --save writes the four responses (left input to left and right ear, right input to left and right ear).
+ * The probe's level (--level auto) is the loudest from -20 dBFS down, in 2 dB steps, at which the full design plays
+ * the sweeps without its effort governor or output limiter, found by rendering the probe through the engine the
+ * sink runs (a sweep puts all its power where the filters may have their peak gain; a governed design gives up
+ * separation there); a level given in dBFS is used as is, with a warning when the governor would act.
  */
 #ifndef SS_TOOL_VERIFY_H
 #define SS_TOOL_VERIFY_H
