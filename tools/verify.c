@@ -182,45 +182,91 @@ static int plot(const struct verify *v, const double *hd[2][2], int dlen, const 
 	return 0;
 }
 
+/* How many samples of each response are analysed: up to the second harmonic's response (sweep.h), at most 0.5 s. */
+static long response_len(const struct verify *v)
+{
+	long len = (long)floor(ss_sweep_harmonic_advance(&v->sweep, 2) * v->rate) - PRE - 16;
+	return len > (long)(0.5 * v->rate) ? (long)(0.5 * v->rate) : len;
+}
+
+/* The responses h[j] (j < count) from recording channel ch[j] to the sweep at frame `start`. */
+static int deconvolve(const struct verify *v, float *const *ch, long n_rec, long start, int count, double **h,
+		long len)
+{
+	const double level = pow(10.0, v->level_db / 20.0);
+	for (int j = 0; j < count; j++) {
+		h[j] = calloc((size_t)len, sizeof(double));
+		if (h[j] == NULL)
+			return -ENOMEM;
+		if (ss_sweep_deconvolve(&v->sweep, level, ch[j], n_rec, start, h[j], (int)len, PRE) < 0) {
+			fprintf(stderr, "soundstage verify: the recording is too short for the probe (%.1f s)\n",
+					(double)n_rec / v->rate);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The earliest arrival over h[j] (j < count): the first sample at a quarter of their common peak; -1 if silent. */
+static long first_arrival(double *const *h, int count, long len)
+{
+	double peak = 0.0;
+	long earliest = len;
+	for (int j = 0; j < count; j++)
+		for (long t = 0; t < len; t++)
+			peak = fmax(peak, fabs(h[j][t]));
+	if (!(peak > 0.0)) {
+		fprintf(stderr, "soundstage verify: nothing of the probe reached the microphone\n");
+		return -1;
+	}
+	for (int j = 0; j < count; j++)
+		for (long t = 0; t < earliest; t++)
+			if (fabs(h[j][t]) >= 0.25 * peak) {
+				earliest = t;
+				break;
+			}
+	return earliest;
+}
+
+/* The direct sound of h (len samples): from 1 ms before the earliest arrival to plant.window after it (before the
+ * first reflection), faded in over 0.5 ms and out over 1 ms, as the design reads a measurement
+ * (acoustics/measured.h). *out is calloc'd, *wlen samples. */
+static int direct_window(const struct verify *v, const double *h, long len, long earliest, double **out, long *wlen)
+{
+	const long pre1 = (long)(0.001 * v->rate), fade_in = (long)(0.0005 * v->rate),
+		   n = pre1 + (long)(v->p.plant.window_ms * 1e-3 * v->rate),
+		   fade_out = (long)(fmin(0.001, v->p.plant.window_ms * 1e-3 / 2.0) * v->rate);
+	const long from = earliest - pre1 >= 0 ? earliest - pre1 : 0;
+	*wlen = n;
+	*out = calloc((size_t)n, sizeof(double));
+	if (*out == NULL)
+		return -ENOMEM;
+	for (long t = 0; t < n && from + t < len; t++) {
+		double g = 1.0;
+		if (t < fade_in)
+			g = 0.5 - 0.5 * cos(M_PI * (t + 0.5) / fade_in);
+		if (t >= n - fade_out)
+			g = 0.5 - 0.5 * cos(M_PI * (n - t - 0.5) / fade_out);
+		(*out)[t] = g * h[from + t];
+	}
+	return 0;
+}
+
 /* The responses from the recording ch[ear] (frame 0 = the programme's first), their figures, the report. */
 static int analyse(struct verify *v, float *const ch[2], long n_rec)
 {
-	const double level = pow(10.0, v->level_db / 20.0);
-	long len = (long)floor(ss_sweep_harmonic_advance(&v->sweep, 2) * v->rate) - PRE - 16;
-	if (len > (long)(0.5 * v->rate))
-		len = (long)(0.5 * v->rate);
+	const long len = response_len(v);
 	double *h[2][2] = { { NULL } };
-	int r = -ENOMEM, earliest = (int)len;
+	int r = -ENOMEM;
 	for (int in = 0; in < 2; in++)
-		for (int e = 0; e < 2; e++) {
-			h[in][e] = calloc((size_t)len, sizeof(double));
-			if (h[in][e] == NULL)
-				goto done;
-			if (ss_sweep_deconvolve(&v->sweep, level, ch[e], n_rec, v->start[in], h[in][e], (int)len, PRE) < 0) {
-				fprintf(stderr, "soundstage verify: the recording is too short for the probe (%.1f s)\n",
-						(double)n_rec / v->rate);
-				r = -EINVAL;
-				goto done;
-			}
-		}
-	/* one common start for all four: BEFORE_S before the earliest arrival (a quarter of the peak) */
-	double peak = 0.0;
-	for (int in = 0; in < 2; in++)
-		for (int e = 0; e < 2; e++)
-			for (long t = 0; t < len; t++)
-				peak = fmax(peak, fabs(h[in][e][t]));
-	if (!(peak > 0.0)) {
-		fprintf(stderr, "soundstage verify: nothing of the probe reached the microphone\n");
+		if ((r = deconvolve(v, ch, n_rec, v->start[in], 2, h[in], len)) < 0)
+			goto done;
+	/* one common start for all four: BEFORE_S before the earliest arrival */
+	const long earliest = first_arrival(&h[0][0], 4, len);
+	if (earliest < 0) {
 		r = -EINVAL;
 		goto done;
 	}
-	for (int in = 0; in < 2; in++)
-		for (int e = 0; e < 2; e++)
-			for (long t = 0; t < earliest; t++)
-				if (fabs(h[in][e][t]) >= 0.25 * peak) {
-					earliest = (int)t;
-					break;
-				}
 	long from = earliest - (long)(BEFORE_S * v->rate);
 	if (from < 0)
 		from = 0;
@@ -236,27 +282,11 @@ static int analyse(struct verify *v, float *const ch[2], long n_rec)
 	struct ss_binaural_figures got, direct;
 	if ((r = ss_binaural_figures(hs, (int)used, v->rate, &got)) < 0)
 		goto done;
-	/* the direct sound: from 1 ms before the earliest arrival to plant.window after it (before the first
-	 * reflection), faded in over 0.5 ms and out over 1 ms, as the design reads a measurement (acoustics/measured.h) */
-	const long pre1 = (long)(0.001 * v->rate), fade_in = (long)(0.0005 * v->rate),
-		   wlen = pre1 + (long)(v->p.plant.window_ms * 1e-3 * v->rate),
-		   fade_out = (long)(fmin(0.001, v->p.plant.window_ms * 1e-3 / 2.0) * v->rate);
-	const long dfrom = earliest - pre1 >= 0 ? earliest - pre1 : 0;
 	double *hw[2][2] = { { NULL } };
+	long wlen = 0;
 	for (int in = 0; in < 2; in++)
-		for (int e = 0; e < 2; e++) {
-			hw[in][e] = calloc((size_t)wlen, sizeof(double));
-			if (hw[in][e] == NULL)
-				r = -ENOMEM;
-			for (long t = 0; t < wlen && hw[in][e] && dfrom + t < len; t++) {
-				double g = 1.0;
-				if (t < fade_in)
-					g = 0.5 - 0.5 * cos(M_PI * (t + 0.5) / fade_in);
-				if (t >= wlen - fade_out)
-					g = 0.5 - 0.5 * cos(M_PI * (wlen - t - 0.5) / fade_out);
-				hw[in][e][t] = g * h[in][e][dfrom + t];
-			}
-		}
+		for (int e = 0; e < 2 && r == 0; e++)
+			r = direct_window(v, h[in][e], len, earliest, &hw[in][e], &wlen);
 	if (r == 0) {
 		const double *hd[2][2] = { { hw[0][0], hw[0][1] }, { hw[1][0], hw[1][1] } };
 		r = ss_binaural_figures(hd, (int)wlen, v->rate, &direct);
