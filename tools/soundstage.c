@@ -47,7 +47,8 @@ static void usage(FILE *f)
 		"                          [--seconds S] [--start-level dBFS] [--max-level dBFS] [--rate R] [--dry-run]\n"
 		"       soundstage verify --profile P (--mic NODE [--sink NODE] | --recording EARS.wav | --probe-out PROBE.wav)\n"
 		"                         [--level dBFS] [--seconds S] [--rate R] [--json FILE] [--save RESPONSES.wav] [--plot DIR]\n"
-		"       soundstage rig --profile P --out DIR [--reflection 0.7]   (a virtual acoustic rig for measure and verify)\n");
+		"       soundstage rig --profile P --out DIR [--reflection 0.7] [--beam-mics AZ]   (a virtual acoustic rig for measure\n"
+			"                          and verify: a binaural head, or microphones at 0 and AZ degrees for verify --beam)\n");
 }
 
 static int load_profile(const char *path, struct ss_profile *p)
@@ -819,10 +820,12 @@ static int cmd_drivers(int argc, char **argv)
 static int cmd_rig(int argc, char **argv)
 {
 	const char *profile = NULL, *out = NULL;
-	double beta = 0.7;
+	double beta = 0.7, beam_az = NAN;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc)
 			profile = argv[++i];
+		else if (strcmp(argv[i], "--beam-mics") == 0 && i + 1 < argc)
+			beam_az = atof(argv[++i]);
 		else if (strcmp(argv[i], "--reflection") == 0 && i + 1 < argc)
 			beta = atof(argv[++i]);
 		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
@@ -832,17 +835,24 @@ static int cmd_rig(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (profile == NULL || out == NULL || !(beta >= 0.0 && beta < 1.0)) {
+	if (profile == NULL || out == NULL || !(beta >= 0.0 && beta < 1.0) ||
+			!(isnan(beam_az) || (beam_az >= -180.0 && beam_az <= 180.0))) {
 		usage(stderr);
 		return 2;
 	}
 	struct rig r;
 	struct rig_figures fig;
 	char dir[PATH_MAX];   /* realpath's contract (_FORTIFY_SOURCE checks it) */
-	if (ss_plot_dir(out) < 0 || realpath(out, dir) == NULL || rig_build_with(&r, profile, beta) < 0)
+	if (ss_plot_dir(out) < 0 || realpath(out, dir) == NULL || rig_build_beam(&r, profile, beta, beam_az) < 0)
 		return 1;
 	int st = rig_write(&r, dir);
-	if (st == 0 && rig_judge(&r, &r.p, &fig) == 0) {
+	if (st == 0 && !isnan(beam_az)) {
+		printf("virtual rig for %s in %s: %d drivers (rig.in) radiating as in a small box, two microphones %g m from "
+				"it (rig.mic: FL at 0 degrees, FR at %g), five reflections at %g, %.0f ms latency\n"
+				"  load it: a PipeWire with %s/rig.conf in its pipewire.conf.d; then\n"
+				"    soundstage verify --profile P --mic rig.mic --beam %g\n", r.p.name, dir, r.p.n_drivers,
+				RIG_BEAM_MIC_M, beam_az, beta, 1e3 * RIG_LATENCY, dir, beam_az);
+	} else if (st == 0 && rig_judge(&r, &r.p, &fig) == 0) {
 		printf("virtual rig for %s in %s: %d drivers (rig.in) radiating as in a small box, a KEMAR head, five "
 				"reflections at %g, %.0f ms latency\n", r.p.name, dir, r.p.n_drivers, beta, 1e3 * RIG_LATENCY);
 		printf("  the model-only design on it (direct sound): separation 1-4 kHz %.1f dB (+-2 cm %.1f), virtual-source "

@@ -13,6 +13,7 @@
 #include "filterset.h"
 #include "signal_file.h"
 #include "util/dft.h"
+#include "util/units.h"
 
 #define BETA 0.7
 
@@ -29,18 +30,39 @@ static void mirror(const struct plane *w, const double in[3], double out[3], boo
 	out[w->axis] = is_vector ? -in[w->axis] : 2.0 * w->at - in[w->axis];
 }
 
+/* The beam microphones (rig.beam_az): two omnis in free field at RIG_BEAM_MIC_M from the box, in its horizontal
+ * plane, one toward the listener (0 degrees) and one at beam_az; each driver's field there, relative to a point
+ * source at the box's centre heard at that distance (the plant's reference at the microphones' distance). */
+static void beam_mics_at(const struct rig *r, const struct ss_profile *pm, double f, double complex C[2][SS_MAX_DRIVERS])
+{
+	double device[3];
+	ss_device_centre(&r->p, device);
+	const double az[2] = { 0.0, r->beam_az * SS_RAD_PER_DEG }, k = 2.0 * M_PI * f / SS_SPEED_OF_SOUND;
+	const double complex ref = cexp(-I * k * RIG_BEAM_MIC_M) / RIG_BEAM_MIC_M;
+	for (int e = 0; e < 2; e++) {
+		/* toward the listener is -x, +y is the listener's left */
+		const double mic[3] = { device[0] - RIG_BEAM_MIC_M * cos(az[e]), device[1] + RIG_BEAM_MIC_M * sin(az[e]),
+			device[2] };
+		for (int i = 0; i < pm->n_drivers; i++)
+			C[e][i] = ss_driver_field_as(&pm->drivers[i], device, f, mic, SS_SPEED_OF_SOUND, &ss_radiation_wide) / ref;
+	}
+}
+
 /* Add every driver of `pm` (the direct ones or their images) times `gain` to the spectra S. */
 static int add_source(struct rig *r, const struct ss_profile *pm, double gain, double complex *S)
 {
 	struct ss_plant_model model = { .head = r->head, .radiation = ss_radiation_wide };
-	struct ss_plant *pl = ss_plant_new(pm, &model);
-	if (pl == NULL)
+	struct ss_plant *pl = isnan(r->beam_az) ? ss_plant_new(pm, &model) : NULL;
+	if (pl == NULL && isnan(r->beam_az))
 		return -1;
 	const int K = RIG_N / 2 + 1;
 	for (int k = 0; k < K; k++) {
 		double complex C[2][SS_MAX_DRIVERS];
 		const double f = k * RIG_RATE / RIG_N;
-		ss_plant_at(pl, f, C);
+		if (pl)
+			ss_plant_at(pl, f, C);
+		else
+			beam_mics_at(r, pm, f, C);
 		/* a second-order high-pass at 15 Hz: no loudspeaker or microphone passes DC (the frequency-sampled
 		 * responses would otherwise carry a pedestal that no sweep can measure) */
 		const double complex s_ = I * f / 15.0, hp = s_ * s_ / (1.0 + s_ * M_SQRT2 + s_ * s_);
@@ -60,8 +82,14 @@ int rig_build(struct rig *r, const char *path)
 
 int rig_build_with(struct rig *r, const char *path, double beta)
 {
+	return rig_build_beam(r, path, beta, NAN);
+}
+
+int rig_build_beam(struct rig *r, const char *path, double beta, double beam_az)
+{
 	struct ss_error err;
 	memset(r, 0, sizeof(*r));
+	r->beam_az = beam_az;
 	if (ss_profile_load(&r->p, path, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return -1;
@@ -140,6 +168,11 @@ int rig_judge(const struct rig *r, const struct ss_profile *p, struct rig_figure
 
 void rig_fragment(const struct rig *r, const char *dir, const char *more_modules, char *frag, size_t size)
 {
+	char mic[128];
+	if (isnan(r->beam_az))
+		snprintf(mic, sizeof(mic), "Virtual binaural microphone");
+	else
+		snprintf(mic, sizeof(mic), "Virtual beam microphones (FL 0 degrees, FR %g degrees)", r->beam_az);
 	char nodes[8192], links[8192], inputs[512], positions[512];
 	size_t n_used = 0, l_used = 0, i_used = 0, p_used = 0;
 	for (int i = 0; i < r->p.n_drivers; i++) {
@@ -156,9 +189,9 @@ void rig_fragment(const struct rig *r, const char *dir, const char *more_modules
 		p_used += (size_t)snprintf(positions + p_used, sizeof(positions) - p_used, " %s", r->p.drivers[i].channel);
 	}
 	snprintf(frag, size,
-			"# Soundstage's virtual acoustic rig for %s: its drivers (rig.in) heard by a binaural microphone (rig.mic)\n"
+			"# Soundstage's virtual acoustic rig for %s: its drivers (rig.in) heard by %s (rig.mic)\n"
 			"context.objects = [ { factory = adapter args = { factory.name = support.null-audio-sink node.name = rig.mic "
-			"node.description = \"Virtual binaural microphone\" media.class = Audio/Sink audio.channels = 2 "
+			"node.description = \"%s\" media.class = Audio/Sink audio.channels = 2 "
 			"audio.position = [ FL FR ] object.linger = true } } ]\n"
 			"context.modules = [ { name = libpipewire-module-filter-chain args = { node.description = \"Virtual rig: %s\"\n"
 			"  filter.graph = { nodes = [ %s { type = builtin name = earL label = mixer } "
@@ -168,7 +201,7 @@ void rig_fragment(const struct rig *r, const char *dir, const char *more_modules
 			"  capture.props = { node.name = rig.in media.class = Audio/Sink audio.position = [ %s ] }\n"
 			"  playback.props = { node.name = rig.out target.object = rig.mic node.passive = true "
 			"audio.position = [ FL FR ] } } }\n  %s ]\n",
-			r->p.name, r->p.name, nodes, links, inputs, positions, more_modules ? more_modules : "");
+			r->p.name, mic, mic, r->p.name, nodes, links, inputs, positions, more_modules ? more_modules : "");
 }
 
 int rig_write(const struct rig *r, const char *dir)

@@ -20,18 +20,24 @@
 #define RIG_RATE 48000.0
 #define RIG_N 8192             /* samples per response, 170 ms */
 #define RIG_LATENCY 0.005      /* s */
+#define RIG_BEAM_MIC_M 1.0     /* the beam microphones' distance from the box */
 
 struct rig {
 	struct ss_profile p;
 	struct ss_hrtf *kemar;
 	struct ss_listener head;
-	double *ir;                /* [driver][ear][RIG_N], ear 0 = left */
+	double beam_az;            /* NAN: the binaural head; else two free-field beam microphones, see rig_build_beam */
+	double *ir;                /* [driver][ear][RIG_N], ear 0 = left (beam: 0 = the 0-degree microphone) */
 };
 
 /** Build the rig for the profile at `path`. 0, or -1 with a message on stderr. */
 int rig_build(struct rig *r, const char *path);
 /** The same with the walls' pressure reflection coefficient `beta` (0: anechoic). */
 int rig_build_with(struct rig *r, const char *path, double beta);
+/** The same room without the head: two omnidirectional microphones in the box's horizontal plane, RIG_BEAM_MIC_M
+ * from its centre, one toward the listener (0 degrees; "left ear", FL) and one at `beam_az` degrees (+ = the
+ * listener's left; "right ear", FR): what `soundstage verify --beam` records to see the centre beam. */
+int rig_build_beam(struct rig *r, const char *path, double beta, double beam_az);
 void rig_free(struct rig *r);
 
 /** Write the rig for PipeWire into `dir`: DIR/rig-d<i>.wav (each driver to the left and right ear, 2 channels) and
