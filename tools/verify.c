@@ -13,6 +13,7 @@
 #include "design/predict.h"
 #include "engine/engine.h"
 #include "evaluate/binaural.h"
+#include "evaluate/directivity.h"
 #include "filterset.h"
 #include "measure/sweep.h"
 #include "profile.h"
@@ -38,6 +39,7 @@ struct verify {
 	const char *mic, *sink, *recording, *probe_out, *json, *save, *plot;
 	int channels, rate;
 	double level_db, seconds;
+	double beam_az;              /* --beam: the side microphone's azimuth (degrees); NAN: the binaural probe */
 	struct ss_sweep sweep;
 	long start[2];               /* each input's sweep in the programme */
 	long frames;
@@ -49,16 +51,20 @@ static int usage(void)
 			"[--seconds 5] [--rate 48000]\n"
 			"                         [--json FILE] [--save RESPONSES.wav] [--plot DIR]\n"
 			"       soundstage verify --profile P --probe-out PROBE.wav      (the probe programme, to play elsewhere)\n"
-			"       soundstage verify --profile P --recording EARS.wav [...] (a 2-channel recording of it: figures)\n");
+			"       soundstage verify --profile P --recording EARS.wav [...] (a 2-channel recording of it: figures)\n"
+			"       soundstage verify --profile P --beam AZ --mic NODE [...] (the centre beam: FL a microphone at 0 "
+			"degrees, FR one at AZ)\n");
 	return 2;
 }
 
-/* the probe: the left input's sweep, then the right's */
+/* the probe: the left input's sweep, then the right's; for the beam one sweep on both at once (a centred source:
+ * the upmix gives it all to the centre, upmix.h) */
 static float *programme(struct verify *v)
 {
+	const bool beam = !isnan(v->beam_az);
 	const long gap = (long)(GAP_S * v->rate), lead = (long)(LEAD_S * v->rate);
 	v->start[0] = lead;
-	v->start[1] = lead + v->sweep.n + gap;
+	v->start[1] = beam ? lead : lead + v->sweep.n + gap;
 	v->frames = v->start[1] + v->sweep.n + gap;
 	float *x = calloc((size_t)v->frames * 2, sizeof(float));
 	if (x == NULL)
@@ -366,6 +372,144 @@ done:
 	return r;
 }
 
+/* the centre's side rejection over frequency: measured and predicted, the equal feed's predicted, the beam band */
+static int plot_beam(const struct verify *v, const double *front, const double *side, long len, double lo, double hi)
+{
+	enum { NF = 120 };
+	double f[NF], m[NF], pb[NF], pe[NF];
+	char path[1024], body[2048], title[256];
+	ss_plot_log_freqs(200.0, 12000.0, NF, f);
+	if (ss_plot_dir(v->plot) < 0 || ss_directivity_ratio_curve(front, side, (int)len, v->rate, NF, f, m) < 0)
+		return -1;
+	for (int j = 0; j < NF; j++) {
+		const double az[2] = { 0.0, v->beam_az };
+		double b[2], e[2];
+		if (ss_predict_beam_pattern(v->fs, f[j] * pow(2.0, -1.0 / 12.0), f[j] * pow(2.0, 1.0 / 12.0), 2, az, b,
+					e) < 0)
+			return -1;
+		pb[j] = b[1] - b[0];
+		pe[j] = e[1] - e[0];
+	}
+	FILE *d = ss_plot_data(v->plot, "verify-beam", path);
+	if (d == NULL)
+		return -1;
+	fprintf(d, "# Hz, the %g-degree microphone over the 0-degree one (dB): measured (direct sound), predicted, "
+			"equal feed predicted\n", v->beam_az);
+	for (int j = 0; j < NF; j++)
+		fprintf(d, "%g %g %g %g\n", f[j], m[j], pb[j], pe[j]);
+	fclose(d);
+	snprintf(body, sizeof(body),
+			"set logscale x\nset xrange [200:12000]\nset xlabel \"frequency (Hz)\"\n"
+			"set ylabel \"centre at %g degrees over 0 degrees (dB)\"\n"
+			"set object 1 rect from %g, graph 0 to %g, graph 1 fc rgb \"#e8e8e8\" fs solid noborder behind\n"
+			"set label 1 \"beam band\" at %g, graph 0.95 center\n"
+			"plot \"%s\" u 1:2 w l lw 2 t \"measured, direct sound (%.1f ms)\", \"\" u 1:3 w l lw 2 dt 2 "
+			"t \"predicted (the design's radiation model)\", \"\" u 1:4 w l lw 1 t \"equal feed, predicted\"",
+			v->beam_az, lo, hi, sqrt(lo * hi), path, v->p.plant.window_ms);
+	snprintf(title, sizeof(title), "%s: the centre beam at the microphones", v->p.name);
+	if (ss_plot(v->plot, "verify-beam", title, body) < 0)
+		return -1;
+	printf("plots in %s: verify-beam (.png, .svg)\n", v->plot);
+	return 0;
+}
+
+/* The centre beam from the two microphones' recording ch[0] (0 degrees), ch[1] (beam_az): the side microphone's
+ * level against the front one's over the beam band and its third octaves, direct sound, beside the prediction. */
+static int analyse_beam(struct verify *v, float *const ch[2], long n_rec)
+{
+	if (v->fs == NULL) {
+		fprintf(stderr, "soundstage verify: the beam's band and prediction need the design: %s\n", v->why.msg);
+		return -EINVAL;
+	}
+	const long len = response_len(v);
+	double *h[2] = { NULL, NULL }, *hw[2] = { NULL, NULL };
+	long wlen = 0, earliest;
+	int r = deconvolve(v, ch, n_rec, v->start[0], 2, h, len);
+	/* both windows from the front microphone's arrival: the two are at the same distance from the box */
+	if (r == 0 && (earliest = first_arrival(h, 1, len)) < 0)
+		r = -EINVAL;
+	for (int m = 0; m < 2 && r == 0; m++)
+		r = direct_window(v, h[m], len, earliest, &hw[m], &wlen);
+	enum { MAXB = 16 };
+	const double lo = v->fs->profile.beam.band[0], hi = v->fs->profile.beam.band[1];
+	const double az[2] = { 0.0, v->beam_az };
+	double meas, b[2], e[2], centre[MAXB], tm[MAXB], tp[MAXB], te[MAXB];
+	int nb = 0;
+	if (r == 0 && (r = ss_directivity_ratio_db(hw[0], hw[1], (int)wlen, v->rate, lo, hi, &meas)) < 0)
+		fprintf(stderr, "soundstage verify: nothing of the probe reached the 0-degree microphone in the beam band "
+				"(%g-%g Hz)\n", lo, hi);
+	if (r == 0)
+		r = ss_predict_beam_pattern(v->fs, lo, hi, 2, az, b, e);
+	/* the third octaves (centres 1000 * 2^(k/3)) inside the band */
+	for (int k = -12; k <= 12 && r == 0 && nb < MAXB; k++) {
+		const double c = 1000.0 * pow(2.0, k / 3.0), a = c * pow(2.0, -1.0 / 6.0), z = c * pow(2.0, 1.0 / 6.0);
+		if (c < lo || c > hi)
+			continue;
+		double bb[2], ee[2];
+		if ((r = ss_directivity_ratio_db(hw[0], hw[1], (int)wlen, v->rate, a, z, &tm[nb])) < 0 ||
+				(r = ss_predict_beam_pattern(v->fs, a, z, 2, az, bb, ee)) < 0)
+			break;
+		centre[nb] = c;
+		tp[nb] = bb[1] - bb[0];
+		te[nb] = ee[1] - ee[0];
+		nb++;
+	}
+	if (r < 0)
+		goto done;
+	printf("centre beam at the microphones (direct sound, the first %.1f ms): the microphone at %g degrees against "
+			"the one at 0, beside the design's prediction (its radiation model) and the equal feed's:\n",
+			v->p.plant.window_ms, v->beam_az);
+	printf("  %-28s %10s %10s %10s\n", "", "measured", "predicted", "equal feed");
+	char name[64];
+	snprintf(name, sizeof(name), "beam band %g-%g Hz", lo, hi);
+	printf("  %-28s %7.1f dB %7.1f dB %7.1f dB\n", name, meas, b[1] - b[0], e[1] - e[0]);
+	for (int j = 0; j < nb; j++) {
+		snprintf(name, sizeof(name), "%.0f Hz third octave", centre[j]);
+		printf("  %-28s %7.1f dB %7.1f dB %7.1f dB\n", name, tm[j], tp[j], te[j]);
+	}
+	if (v->json) {
+		FILE *f = fopen(v->json, "w");
+		if (f == NULL) {
+			fprintf(stderr, "soundstage verify: %s: %s\n", v->json, strerror(errno));
+			r = -errno;
+			goto done;
+		}
+		fprintf(f, "{\n  \"rate\": %d,\n  \"direct_ms\": %.2f,\n  \"beam\": { \"azimuth_deg\": %g, "
+				"\"band_hz\": [%g, %g], \"measured_db\": %.3f, \"predicted_db\": %.3f, \"equal_feed_db\": %.3f,\n"
+				"    \"thirds_hz\": [", v->rate, v->p.plant.window_ms, v->beam_az, lo, hi, meas, b[1] - b[0],
+				e[1] - e[0]);
+		for (int j = 0; j < nb; j++)
+			fprintf(f, "%s%.1f", j ? ", " : "", centre[j]);
+		fprintf(f, "], \"thirds_measured_db\": [");
+		for (int j = 0; j < nb; j++)
+			fprintf(f, "%s%.3f", j ? ", " : "", tm[j]);
+		fprintf(f, "], \"thirds_predicted_db\": [");
+		for (int j = 0; j < nb; j++)
+			fprintf(f, "%s%.3f", j ? ", " : "", tp[j]);
+		fprintf(f, "] }\n}\n");
+		fclose(f);
+	}
+	if (v->save) {
+		struct wav w = { .rate = v->rate, .channels = 2, .frames = wlen };
+		w.data = malloc(sizeof(float) * 2 * (size_t)wlen);
+		for (long t = 0; w.data && t < wlen; t++)
+			for (int m = 0; m < 2; m++)
+				w.data[t * 2 + m] = (float)hw[m][t];
+		if (w.data == NULL || wav_save(v->save, &w, -1) != 0)
+			fprintf(stderr, "soundstage verify: cannot write %s\n", v->save);
+		wav_free(&w);
+	}
+	if (v->plot && plot_beam(v, hw[0], hw[1], wlen, lo, hi) < 0)
+		fprintf(stderr, "soundstage verify: no plot\n");
+	r = 0;
+done:
+	for (int m = 0; m < 2; m++) {
+		free(h[m]);
+		free(hw[m]);
+	}
+	return r;
+}
+
 int ss_cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -374,10 +518,11 @@ int ss_cmd_verify(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' }, { "rate", required_argument, NULL, 'r' },
 		{ "recording", required_argument, NULL, 'R' }, { "probe-out", required_argument, NULL, 'P' },
 		{ "json", required_argument, NULL, 'j' }, { "save", required_argument, NULL, 'S' },
-		{ "plot", required_argument, NULL, 'G' },
+		{ "plot", required_argument, NULL, 'G' }, { "beam", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct verify v = { .sink = "soundstage.sink", .channels = 2, .rate = 48000, .level_db = NAN, .seconds = 5.0 };
+	struct verify v = { .sink = "soundstage.sink", .channels = 2, .rate = 48000, .level_db = NAN, .seconds = 5.0,
+		.beam_az = NAN };
 	const char *profile = NULL;
 	int c, status = 1;
 	optind = 1;
@@ -394,6 +539,16 @@ int ss_cmd_verify(int argc, char **argv)
 		case 'j': v.json = optarg; break;
 		case 'S': v.save = optarg; break;
 		case 'G': v.plot = optarg; break;
+		case 'B': {
+			char *end;
+			v.beam_az = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(fabs(v.beam_az) >= 10.0 && fabs(v.beam_az) <= 180.0)) {
+				fprintf(stderr, "soundstage verify: --beam %s: expected the side microphone's azimuth in degrees, "
+						"10..180 either side (+ = the listener's left)\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		default: return usage();
 		}
 	}
@@ -459,8 +614,13 @@ int ss_cmd_verify(int argc, char **argv)
 			.play_node = v.sink, .play_positions = "FL FR", .play_channels = 2, .play = x, .play_frames = v.frames,
 			.rec_node = v.mic, .rec_channels = 2, .rate = v.rate, .tail = TAIL_S, .timeout = 10.0,
 		};
-		printf("verifying %s: probes into '%s' at %g dBFS, the microphone '%s' (FL = left ear, FR = right ear)\n",
-				v.p.name, v.sink, v.level_db, v.mic);
+		if (isnan(v.beam_az))
+			printf("verifying %s: probes into '%s' at %g dBFS, the microphone '%s' (FL = left ear, FR = right ear)\n",
+					v.p.name, v.sink, v.level_db, v.mic);
+		else
+			printf("verifying %s's centre beam: a centred probe into '%s' at %g dBFS, the microphones '%s' (FL at 0 "
+					"degrees, FR at %g degrees, both at the same distance from the box)\n", v.p.name, v.sink,
+					v.level_db, v.mic, v.beam_az);
 		if (ss_duplex_run(&dx) < 0) {
 			fprintf(stderr, "soundstage verify: %s\n", dx.error);
 			goto out;
@@ -484,7 +644,7 @@ int ss_cmd_verify(int argc, char **argv)
 		goto out;
 #endif
 	}
-	if (analyse(&v, ch, n_rec) == 0)
+	if ((isnan(v.beam_az) ? analyse(&v, ch, n_rec) : analyse_beam(&v, ch, n_rec)) == 0)
 		status = 0;
 out:
 	free(x);
