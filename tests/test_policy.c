@@ -525,17 +525,18 @@ static void demo_runs(void **state)
 	wav_free(&w);
 	snprintf(path, sizeof(path), "%s/design.txt", dir);
 	assert_true(pwd_file_contains(path, "studio-5"));
-	/* the measured path on the virtual rig: a measurement, a verification, the plots of all three */
-	static const char *const made[] = { "box.sofa", "box.sofa.log", "verify.json", "plots/measure-responses.png",
-		"plots/verify-separation.svg", "plots/separation.png", "plots/sweetspot.png", "plots/beam.png",
-		"plots/drivers.png", "plots/loudness.svg" };
+	/* the measured path on the virtual rig: a measurement, a verification (the ears, the centre beam), the plots */
+	static const char *const made[] = { "box.sofa", "box.sofa.log", "verify.json", "verify-beam.json",
+		"plots/measure-responses.png", "plots/verify-separation.svg", "plots/verify-beam.png", "plots/separation.png",
+		"plots/sweetspot.png", "plots/beam.png", "plots/drivers.png", "plots/loudness.svg" };
 	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, made[i]);
 		if (access(path, R_OK) != 0)
 			fail_msg("the demo did not write %s", path);
 	}
 	assert_non_null(strstr(out, "Soundstage redesigned"));
-	static const char *const logs[] = { "pipewire", "wireplumber", "pipewire-rig", "wireplumber-rig" };
+	static const char *const logs[] = { "pipewire", "wireplumber", "pipewire-rig", "wireplumber-rig", "pipewire-beam",
+		"wireplumber-beam" };
 	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s.log", dir, logs[i]);
 		assert_false(pwd_sanitizer_report(path));
