@@ -46,9 +46,10 @@ static void usage(FILE *f)
 		"       soundstage measure --profile P --mic NODE [--array NODE] [--out box.sofa] [--channels 2|1]\n"
 		"                          [--seconds S] [--start-level dBFS] [--max-level dBFS] [--rate R] [--dry-run]\n"
 		"       soundstage verify --profile P (--mic NODE [--sink NODE] | --recording EARS.wav | --probe-out PROBE.wav)\n"
-		"                         [--level dBFS] [--seconds S] [--rate R] [--json FILE] [--save RESPONSES.wav] [--plot DIR]\n"
+		"                         [--level auto|dBFS] [--beam AZ] [--seconds S] [--rate R] [--json FILE] [--save RESPONSES.wav]\n"
+		"                         [--plot DIR]\n"
 		"       soundstage rig --profile P --out DIR [--reflection 0.7] [--beam-mics AZ]   (a virtual acoustic rig for measure\n"
-			"                          and verify: a binaural head, or microphones at 0 and AZ degrees for verify --beam)\n");
+		"                          and verify: a binaural head, or microphones at 0 and AZ degrees for verify --beam)\n");
 }
 
 static int load_profile(const char *path, struct ss_profile *p)
