@@ -259,6 +259,14 @@ static void errors_name_the_file(void **state)
 			"'%s/x.wav' 2>&1", SOUNDSTAGE_EXE, PROFILE_DIR, dir, dir), 0);
 	print_message("missing input: %s", out);
 	assert_non_null(strstr(out, "missing.wav"));
+	/* verify's options: a side microphone too close to the front one, a level out of range */
+	assert_int_equal(run(out, sizeof(out), "'%s' verify --profile '%s/studio-5.conf' --beam 5 --probe-out '%s/p.wav' "
+			"2>&1", SOUNDSTAGE_EXE, PROFILE_DIR, dir), 2);
+	print_message("verify --beam 5: %s", out);
+	assert_non_null(strstr(out, "--beam 5: expected the side microphone's azimuth"));
+	assert_int_equal(run(out, sizeof(out), "'%s' verify --profile '%s/studio-5.conf' --level 3 --probe-out '%s/p.wav' "
+			"2>&1", SOUNDSTAGE_EXE, PROFILE_DIR, dir), 2);
+	assert_non_null(strstr(out, "expected --level auto or -60..0 dBFS"));
 }
 
 /* A WAV cut off mid-data (its header promises three times what is there) renders what is there, and says so. */
