@@ -24,6 +24,7 @@
 
 #include "pwdaemon.h"
 #include "signal_file.h"
+#include "util/random.h"
 #include "virtual-rig.h"
 
 static void teardown_common(void)
@@ -210,6 +211,9 @@ static void measure_on_rig(void **state)
 	char frag[32768], sofa[512], out[8192], profile[512];
 	pwd_init(&d, "rig");
 	assert_int_equal(rig_build(&r, PROFILE_DIR "/studio-5.conf"), 0);
+	/* the rig: every driver mildly nonlinear (as test_measured_design's offline rig) */
+	r.a2 = 0.03;
+	r.a3 = 0.02;
 	/* the maker's profile: studio-5's, in a file the running Soundstage watches */
 	snprintf(profile, sizeof(profile), "%s/box.conf", d.root);
 	assert_int_equal(pwd_sh("cp '" PROFILE_DIR "/studio-5.conf' '%s'", profile), 0);
@@ -235,12 +239,35 @@ static void measure_on_rig(void **state)
 	assert_non_null(strstr(out, "rig.in"));   /* the candidates are listed */
 
 	snprintf(sofa, sizeof(sofa), "%s/rig.sofa", d.root);
+	/* and the room's noise at the microphones: -60 dBFS (rms) of white noise played into rig.mic all along */
+	char noise[512];
+	snprintf(noise, sizeof(noise), "%s/noise.wav", d.root);
+	struct wav nw = { .rate = 48000, .channels = 2, .frames = 90 * 48000 };
+	nw.data = malloc(sizeof(float) * 2 * (size_t)nw.frames);
+	assert_non_null(nw.data);
+	struct ss_rng rng;
+	ss_rng_seed(&rng, 12);
+	for (long t = 0; t < 2 * nw.frames; t++)
+		nw.data[t] = (float)(1e-3 * ss_rng_gauss(&rng));
+	assert_int_equal(wav_save(noise, &nw, -1), 0);
+	wav_free(&nw);
+	assert_int_equal(pwd_sh("pw-play --target rig.mic '%s' >/dev/null 2>&1 & echo $! > '%s/noise.pid'", noise, d.root), 0);
 	struct pwd_xruns xr;
 	pwd_xruns_begin(&d, &xr);
-	st = pwd_sh("'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic rig.mic --array rig.in --seconds 2 --start-level -34 "
-			"--out '%s' --plot '%s/plots'", profile, sofa, d.root);
+	st = pwd_capture(out, sizeof(out), "'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic rig.mic --array rig.in "
+			"--seconds 2 --start-level -34 --out '%s' --plot '%s/plots' 2>&1", profile, sofa, d.root);
 	pwd_count_xruns(&d, &xr);
+	pwd_sh("kill $(cat '%s/noise.pid') 2>/dev/null", d.root);
+	/* the measurement's own lines (the level search's come before them) */
+	print_message("%s", strstr(out, "\nmeasuring:") ? strstr(out, "\nmeasuring:") + 1 : out);
 	assert_int_equal(st, 0);
+	/* the noise was there: measure reports it for every driver */
+	int noisy = 0;
+	for (const char *p = strstr(out, ", noise "); p; p = strstr(p + 1, ", noise ")) {
+		const double db = atof(p + 8);
+		noisy += db > -80.0 && db < -50.0;
+	}
+	assert_int_equal(noisy, n);
 
 	int e = 0;
 	struct MYSOFA_HRTF *h = mysofa_load(sofa, &e);

@@ -173,18 +173,35 @@ void rig_fragment(const struct rig *r, const char *dir, const char *more_modules
 		snprintf(mic, sizeof(mic), "Virtual binaural microphone");
 	else
 		snprintf(mic, sizeof(mic), "Virtual beam microphones (FL 0 degrees, FR %g degrees)", r->beam_az);
-	char nodes[8192], links[8192], inputs[512], positions[512];
+	char nodes[16384], links[16384], inputs[512], positions[512];
 	size_t n_used = 0, l_used = 0, i_used = 0, p_used = 0;
 	for (int i = 0; i < r->p.n_drivers; i++) {
+		/* the driver's own signal: in%d, or through its nonlinearity nl%d = in + a2 in^2 + a3 in^3 */
+		char src[16];
+		snprintf(src, sizeof(src), "in%d", i);
+		if (r->a2 != 0.0 || r->a3 != 0.0) {
+			n_used += (size_t)snprintf(nodes + n_used, sizeof(nodes) - n_used,
+					"{ type = builtin name = sq%d label = mult } { type = builtin name = cu%d label = mult }\n"
+					"{ type = builtin name = nl%d label = mixer control = { \"Gain 1\" = 1.0 \"Gain 2\" = %.9g "
+					"\"Gain 3\" = %.9g } }\n", i, i, i, r->a2, r->a3);
+			l_used += (size_t)snprintf(links + l_used, sizeof(links) - l_used,
+					"{ output = \"in%d:Out\" input = \"sq%d:In 1\" } { output = \"in%d:Out\" input = \"sq%d:In 2\" }\n"
+					"{ output = \"in%d:Out\" input = \"cu%d:In 1\" } { output = \"in%d:Out\" input = \"cu%d:In 2\" }\n"
+					"{ output = \"in%d:Out\" input = \"cu%d:In 3\" }\n"
+					"{ output = \"in%d:Out\" input = \"nl%d:In 1\" } { output = \"sq%d:Out\" input = \"nl%d:In 2\" }\n"
+					"{ output = \"cu%d:Out\" input = \"nl%d:In 3\" }\n",
+					i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i);
+			snprintf(src, sizeof(src), "nl%d", i);
+		}
 		n_used += (size_t)snprintf(nodes + n_used, sizeof(nodes) - n_used,
 				"{ type = builtin name = in%d label = copy }\n"
 				"{ type = builtin name = c%dl label = convolver config = { filename = \"%s/rig-d%d.wav\" channel = 0 } }\n"
 				"{ type = builtin name = c%dr label = convolver config = { filename = \"%s/rig-d%d.wav\" channel = 1 } }\n",
 				i, i, dir, i, i, dir, i);
 		l_used += (size_t)snprintf(links + l_used, sizeof(links) - l_used,
-				"{ output = \"in%d:Out\" input = \"c%dl:In\" } { output = \"in%d:Out\" input = \"c%dr:In\" }\n"
+				"{ output = \"%s:Out\" input = \"c%dl:In\" } { output = \"%s:Out\" input = \"c%dr:In\" }\n"
 				"{ output = \"c%dl:Out\" input = \"earL:In %d\" } { output = \"c%dr:Out\" input = \"earR:In %d\" }\n",
-				i, i, i, i, i, i + 1, i, i + 1);
+				src, i, src, i, i, i + 1, i, i + 1);
 		i_used += (size_t)snprintf(inputs + i_used, sizeof(inputs) - i_used, " \"in%d:In\"", i);
 		p_used += (size_t)snprintf(positions + p_used, sizeof(positions) - p_used, " %s", r->p.drivers[i].channel);
 	}

@@ -27,6 +27,7 @@ struct rig {
 	struct ss_hrtf *kemar;
 	struct ss_listener head;
 	double beam_az;            /* NAN: the binaural head; else two free-field beam microphones, see rig_build_beam */
+	double a2, a3;             /* each driver's nonlinearity in the PipeWire rig, x + a2 x^2 + a3 x^3 (0, 0: linear) */
 	double *ir;                /* [driver][ear][RIG_N], ear 0 = left (beam: 0 = the 0-degree microphone) */
 };
 
@@ -46,7 +47,8 @@ void rig_free(struct rig *r);
  * microphone, recorded from its monitor). 0, or -1 with a message on stderr. */
 int rig_write(const struct rig *r, const char *dir);
 /** The fragment's text alone (the WAV files must be in `dir`), with `more_modules` (or NULL) added to its
- * context.modules list. */
+ * context.modules list. With r->a2 or r->a3 set, each driver is that mildly nonlinear before its responses
+ * (builtin mult and mixer nodes). */
 void rig_fragment(const struct rig *r, const char *dir, const char *more_modules, char *out, size_t size);
 
 /** What a design of `p` (the rig's profile, maybe with plant.measured / plant.head) achieves on the rig. */
