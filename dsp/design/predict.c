@@ -431,6 +431,27 @@ static int ear_powers(const struct ss_filterset *fs, const double complex *H, co
 	return 0;
 }
 
+/* The worse input's separation (dB) over lo..hi from ear_powers' P (ipsilateral [2][K], then contralateral [2][K]);
+ * INFINITY when no bin falls in the band. */
+static double worse_separation(const struct ss_filterset *fs, const double *P, double lo, double hi)
+{
+	const int K = fs->taps + 1;
+	double worst = INFINITY;
+	for (int side = 0; side < 2; side++) {
+		double pi = 0.0, pc = 0.0;
+		for (int k = 1; k < K; k++) {
+			const double f = k * fs->rate / (2.0 * fs->taps);
+			if (f >= lo && f < hi) {
+				pi += P[side * K + k];
+				pc += P[2 * K + side * K + k];
+			}
+		}
+		if (pi > 0.0)
+			worst = fmin(worst, 10.0 * log10((pi + 1e-30) / (pc + 1e-30)));
+	}
+	return worst;
+}
+
 int ss_predict_separation_curve(const struct ss_filterset *fs, const struct ss_predict_options *opt,
 		const double offset[3], int nf, const double *freqs, double *sep_db)
 {
@@ -445,20 +466,7 @@ int ss_predict_separation_curve(const struct ss_filterset *fs, const struct ss_p
 	int r = H && P ? ear_powers(fs, H, &m, P, P + 2 * K) : -ENOMEM;
 	for (int j = 0; j < nf && r == 0; j++) {
 		/* a sixth of an octave around each frequency */
-		const double lo = freqs[j] * pow(2.0, -1.0 / 12.0), hi = freqs[j] * pow(2.0, 1.0 / 12.0);
-		double worst = INFINITY;
-		for (int side = 0; side < 2; side++) {
-			double pi = 0.0, pc = 0.0;
-			for (int k = 1; k < K; k++) {
-				const double f = k * fs->rate / (2.0 * fs->taps);
-				if (f >= lo && f < hi) {
-					pi += P[side * K + k];
-					pc += P[2 * K + side * K + k];
-				}
-			}
-			if (pi > 0.0)
-				worst = fmin(worst, 10.0 * log10((pi + 1e-30) / (pc + 1e-30)));
-		}
+		const double worst = worse_separation(fs, P, freqs[j] * pow(2.0, -1.0 / 12.0), freqs[j] * pow(2.0, 1.0 / 12.0));
 		sep_db[j] = isfinite(worst) ? worst : NAN;
 	}
 	free(H);
@@ -476,26 +484,19 @@ int ss_predict_separation_map(const struct ss_filterset *fs, const struct ss_pre
 	double complex *H = fir_responses(fs, o->effort);
 	double *P = malloc(sizeof(double) * (size_t)K * 4);
 	int r = H && P ? 0 : -ENOMEM;
+	/* the design's plant files are opened once; each point only moves the head */
+	struct ss_population pop;
+	struct ss_plant_model m;
+	const double zero[3] = { 0.0, 0.0, 0.0 };
+	model_of(fs, o, &pop, zero, &m);
 	for (int j = 0; j < n && r == 0; j++) {
-		struct ss_population pop;
-		struct ss_plant_model m;
-		model_of(fs, o, &pop, offsets[j], &m);
+		for (int c = 0; c < 3; c++)
+			m.offset[c] = offsets[j][c];
 		r = ear_powers(fs, H, &m, P, P + 2 * K);
-		ss_population_free(&pop);
-		double worst = INFINITY;
-		for (int side = 0; side < 2 && r == 0; side++) {
-			double pi = 0.0, pc = 0.0;
-			for (int k = 1; k < K; k++) {
-				const double f = k * fs->rate / (2.0 * fs->taps);
-				if (f >= lo_hz && f < hi_hz) {
-					pi += P[side * K + k];
-					pc += P[2 * K + side * K + k];
-				}
-			}
-			worst = fmin(worst, 10.0 * log10((pi + 1e-30) / (pc + 1e-30)));
-		}
-		sep_db[j] = worst;
+		if (r == 0)
+			sep_db[j] = worse_separation(fs, P, lo_hz, hi_hz);
 	}
+	ss_population_free(&pop);
 	free(H);
 	free(P);
 	return r;
