@@ -69,19 +69,17 @@ void ss_plant_eval(const struct ss_profile *p, const double head_offset[3], doub
 	}
 }
 
-void ss_real_source_ears(double az_deg, double r, double f, double reference_distance, double complex out[2])
-{
-	double az = az_deg * SS_RAD_PER_DEG;
-	double src[3] = { r * cos(az), r * sin(az), 0.0 }, head[3] = { 0, 0, 0 };
-	ears_of_point(src, head, f, reference_distance, 1.0, out);
-}
-
 void ss_listener_point_ears(const struct ss_listener *head, double az_deg, double r, double f,
 		double reference_distance, double complex out[2])
 {
 	double az = az_deg * SS_RAD_PER_DEG;
 	double src[3] = { r * cos(az), r * sin(az), 0.0 }, centre[3] = { 0, 0, 0 };
 	ears_of_point_on(src, centre, f, reference_distance, 1.0, head->radius, head->ear_az_deg, out);
+}
+
+void ss_real_source_ears(double az_deg, double r, double f, double reference_distance, double complex out[2])
+{
+	ss_listener_point_ears(&ss_listener_design, az_deg, r, f, reference_distance, out);
 }
 
 double ss_driver_extra_delay(const struct ss_profile *p, int i)
