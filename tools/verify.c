@@ -188,6 +188,15 @@ static int plot(const struct verify *v, const double *hd[2][2], int dlen, const 
 	return 0;
 }
 
+/* --json's file, or NULL having said why */
+static FILE *open_json(const struct verify *v)
+{
+	FILE *f = fopen(v->json, "w");
+	if (f == NULL)
+		fprintf(stderr, "soundstage verify: %s: %s\n", v->json, strerror(errno));
+	return f;
+}
+
 /* How many samples of each response are analysed: up to the second harmonic's response (sweep.h), at most 0.5 s. */
 static long response_len(const struct verify *v)
 {
@@ -334,10 +343,9 @@ static int analyse(struct verify *v, float *const ch[2], long n_rec)
 		printf("  (a real source at +-%g degrees on the design's head: ITD %.0f us)\n", v->p.virtualizer.angle_deg,
 				pr.itd_real_us);
 	if (v->json) {
-		FILE *f = fopen(v->json, "w");
+		FILE *f = open_json(v);
 		if (f == NULL) {
-			fprintf(stderr, "soundstage verify: %s: %s\n", v->json, strerror(errno));
-			r = -errno;
+			r = -EIO;
 			goto done;
 		}
 		fprintf(f, "{\n  \"rate\": %d,\n  \"direct_ms\": %.2f,\n  \"whole_ms\": %.1f,\n", v->rate,
@@ -468,10 +476,9 @@ static int analyse_beam(struct verify *v, float *const ch[2], long n_rec)
 		printf("  %-28s %7.1f dB %7.1f dB %7.1f dB\n", name, tm[j], tp[j], te[j]);
 	}
 	if (v->json) {
-		FILE *f = fopen(v->json, "w");
+		FILE *f = open_json(v);
 		if (f == NULL) {
-			fprintf(stderr, "soundstage verify: %s: %s\n", v->json, strerror(errno));
-			r = -errno;
+			r = -EIO;
 			goto done;
 		}
 		fprintf(f, "{\n  \"rate\": %d,\n  \"direct_ms\": %.2f,\n  \"beam\": { \"azimuth_deg\": %g, "

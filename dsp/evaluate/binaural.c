@@ -11,28 +11,46 @@
 
 #define ITD_FROM_HZ 100.0
 
+/* The four responses' spectra, each zero-padded to N (a power of two, at least min_n and len): H[in * 2 + ear][K],
+ * K = N / 2 + 1, malloc'd. 0 or -ENOMEM. */
+static int spectra(const double *h[2][2], int len, int min_n, double complex **H, int *N)
+{
+	int n = min_n;
+	while (n < len)
+		n *= 2;
+	const int K = n / 2 + 1;
+	struct ss_dft *dft = ss_dft_new(n);
+	double *buf = calloc((size_t)n, sizeof(double));
+	*H = malloc(sizeof(double complex) * (size_t)K * 4);
+	int r = dft && buf && *H ? 0 : -ENOMEM;
+	for (int j = 0; j < 4 && r == 0; j++) {
+		memset(buf, 0, sizeof(double) * (size_t)n);
+		memcpy(buf, h[j / 2][j % 2], sizeof(double) * (size_t)len);
+		ss_dft_r2c(dft, buf, *H + (size_t)j * (size_t)K);
+	}
+	ss_dft_free(dft);
+	free(buf);
+	if (r < 0) {
+		free(*H);
+		*H = NULL;
+	}
+	*N = n;
+	return r;
+}
+
 int ss_binaural_figures(const double *h[2][2], int len, double rate, struct ss_binaural_figures *out)
 {
 	if (len < 16 || !(rate > 0.0) || out == NULL)
 		return -EINVAL;
-	int N = 1;
-	while (N < len)
-		N *= 2;
+	double complex *H;
+	int N;
+	int r = spectra(h, len, 1, &H, &N);
 	const int K = N / 2 + 1;
-	struct ss_dft *dft = ss_dft_new(N);
-	double *buf = calloc((size_t)N, sizeof(double)), *f = malloc(sizeof(double) * (size_t)K);
-	double complex *H = malloc(sizeof(double complex) * (size_t)K * 4);
-	int r = 0;
-	if (dft == NULL || buf == NULL || f == NULL || H == NULL) {
+	double *f = r == 0 ? malloc(sizeof(double) * (size_t)K) : NULL;
+	if (f == NULL) {
 		r = -ENOMEM;
 		goto done;
 	}
-	for (int in = 0; in < 2; in++)
-		for (int e = 0; e < 2; e++) {
-			memset(buf, 0, sizeof(double) * (size_t)N);
-			memcpy(buf, h[in][e], sizeof(double) * (size_t)len);
-			ss_dft_r2c(dft, buf, H + (size_t)(in * 2 + e) * (size_t)K);
-		}
 	for (int k = 0; k < K; k++)
 		f[k] = k * rate / N;
 	memset(out, 0, sizeof(*out));
@@ -61,8 +79,6 @@ int ss_binaural_figures(const double *h[2][2], int len, double rate, struct ss_b
 		ss_interaural_ild(K - k0, f + k0, l, rr, out->ild_db[in]);
 	}
 done:
-	ss_dft_free(dft);
-	free(buf);
 	free(f);
 	free(H);
 	return r;
@@ -73,25 +89,12 @@ int ss_binaural_separation_curve(const double *h[2][2], int len, double rate, in
 {
 	if (len < 16 || !(rate > 0.0))
 		return -EINVAL;
-	int N = 16384;   /* zero-padded: a short window's spectrum, drawn smoothly */
-	while (N < len)
-		N *= 2;
+	/* zero-padded to 16384 at least: a short window's spectrum, drawn smoothly */
+	double complex *H;
+	int N;
+	int r = spectra(h, len, 16384, &H, &N);
 	const int K = N / 2 + 1;
-	struct ss_dft *dft = ss_dft_new(N);
-	double *buf = calloc((size_t)N, sizeof(double));
-	double complex *H = malloc(sizeof(double complex) * (size_t)K * 4);
-	int r = 0;
-	if (dft == NULL || buf == NULL || H == NULL) {
-		r = -ENOMEM;
-		goto done;
-	}
-	for (int in = 0; in < 2; in++)
-		for (int e = 0; e < 2; e++) {
-			memset(buf, 0, sizeof(double) * (size_t)N);
-			memcpy(buf, h[in][e], sizeof(double) * (size_t)len);
-			ss_dft_r2c(dft, buf, H + (size_t)(in * 2 + e) * (size_t)K);
-		}
-	for (int j = 0; j < nf; j++) {
+	for (int j = 0; j < nf && r == 0; j++) {
 		const double lo = freqs[j] * pow(2.0, -1.0 / 12.0), hi = freqs[j] * pow(2.0, 1.0 / 12.0);
 		double worst = INFINITY;
 		for (int in = 0; in < 2; in++) {
@@ -110,9 +113,6 @@ int ss_binaural_separation_curve(const double *h[2][2], int len, double rate, in
 		}
 		sep_db[j] = worst;
 	}
-done:
-	ss_dft_free(dft);
-	free(buf);
 	free(H);
 	return r;
 }
