@@ -237,6 +237,13 @@ static void measure_on_rig(void **state)
 	assert_int_not_equal(st, 0);
 	assert_non_null(strstr(out, "no node named 'nosuch' to play into"));
 	assert_non_null(strstr(out, "rig.in"));   /* the candidates are listed */
+	/* a microphone too hot for the quietest sweep: the rig's mids reach -5 dBFS at -34 dBFS, so at -12 they clip */
+	st = pwd_capture(out, sizeof(out), "'" SOUNDSTAGE_EXE "' measure --profile '%s' --mic rig.mic --array rig.in "
+			"--start-level -12 --out '%s/x.sofa' 2>&1", profile, d.root);
+	print_message("%s", strstr(out, "soundstage measure:") ? strstr(out, "soundstage measure:") : out);
+	assert_int_not_equal(st, 0);
+	assert_non_null(strstr(out, "the lowest level: turn the microphone's gain down"));
+	assert_int_not_equal(pwd_sh("test -e '%s/x.sofa'", d.root), 0);   /* nothing half-written */
 
 	snprintf(sofa, sizeof(sofa), "%s/rig.sofa", d.root);
 	/* and the room's noise at the microphones: -60 dBFS (rms) of white noise played into rig.mic all along */
