@@ -143,6 +143,77 @@ void rig_free(struct rig *r)
 	r->kemar = NULL;
 }
 
+/* The centred source's tonal balance on the rig: the centre path (a mono input: the upmix gives the centre sqrt(2)
+ * of it) against the plain feed of the same input, ear power per third octave 200 Hz..8 kHz (centres 1000 * 2^(j/3)),
+ * the level difference's rms and largest deviation from its mean (dB). The plant is the rig's own (KEMAR, the small
+ * box's drivers, direct sound). */
+static int centre_balance(const struct rig *r, const struct ss_filterset *fs, double *rms_db, double *max_db)
+{
+	const int n = fs->n_drivers, L = fs->taps, N = 2 * L, K = L + 1;
+	struct ss_plant_model model = { .head = r->head, .radiation = ss_radiation_wide };
+	struct ss_plant *pl = ss_plant_new(&fs->profile, &model);
+	struct ss_dft *dft = ss_dft_new(N);
+	double *buf = calloc((size_t)N, sizeof(double));
+	double complex *Wc = malloc(sizeof(double complex) * (size_t)K * (size_t)n),
+		       *Wp = malloc(sizeof(double complex) * (size_t)K * (size_t)n), *tmp = malloc(sizeof(double complex) * (size_t)K);
+	int res = pl && dft && buf && Wc && Wp && tmp ? 0 : -1;
+	for (int i = 0; i < n && res == 0; i++) {
+		const float *h[3] = { ss_filterset_fir(fs, SS_IN_CENTRE, 0, i), ss_filterset_plain_fir(fs, 0, i),
+			ss_filterset_plain_fir(fs, 1, i) };
+		for (int j = 0; j < 3; j++) {
+			for (int t = 0; t < N; t++)
+				buf[t] = t < L ? h[j][t] : 0.0;
+			ss_dft_r2c(dft, buf, tmp);
+			for (int k = 0; k < K; k++) {
+				if (j == 0)
+					Wc[(size_t)i * K + k] = M_SQRT2 * tmp[k];
+				else if (j == 1)
+					Wp[(size_t)i * K + k] = tmp[k];
+				else
+					Wp[(size_t)i * K + k] += tmp[k];
+			}
+		}
+	}
+	enum { BANDS = 17 };   /* 200 Hz .. 8 kHz */
+	double diff[BANDS], mean = 0.0;
+	for (int b = 0; b < BANDS && res == 0; b++) {
+		const double c = 1000.0 * pow(2.0, (b - 7) / 3.0), lo = c * pow(2.0, -1.0 / 6.0), hi = c * pow(2.0, 1.0 / 6.0);
+		double pc = 0.0, pp = 0.0;
+		for (int k = 1; k < K; k++) {
+			const double f = k * fs->rate / N;
+			if (f < lo || f >= hi)
+				continue;
+			double complex C[2][SS_MAX_DRIVERS];
+			ss_plant_at(pl, f, C);
+			for (int e = 0; e < 2; e++) {
+				double complex yc = 0.0, yp = 0.0;
+				for (int i = 0; i < n; i++) {
+					yc += C[e][i] * Wc[(size_t)i * K + k];
+					yp += C[e][i] * Wp[(size_t)i * K + k];
+				}
+				pc += creal(yc * conj(yc));
+				pp += creal(yp * conj(yp));
+			}
+		}
+		diff[b] = 10.0 * log10((pc + 1e-30) / (pp + 1e-30));
+		mean += diff[b] / BANDS;
+	}
+	double acc = 0.0, worst = 0.0;
+	for (int b = 0; b < BANDS && res == 0; b++) {
+		acc += (diff[b] - mean) * (diff[b] - mean) / BANDS;
+		worst = fmax(worst, fabs(diff[b] - mean));
+	}
+	*rms_db = sqrt(acc);
+	*max_db = worst;
+	ss_plant_free(pl);
+	ss_dft_free(dft);
+	free(buf);
+	free(Wc);
+	free(Wp);
+	free(tmp);
+	return res;
+}
+
 int rig_judge(const struct rig *r, const struct ss_profile *p, struct rig_figures *fig)
 {
 	struct ss_error err;
@@ -160,6 +231,7 @@ int rig_judge(const struct rig *r, const struct ss_profile *p, struct rig_figure
 		fig->ctc = pc.separation_db[1][2];
 		fig->ctc2 = fmin(pc.separation_db[1][1], pc.separation_db[1][3]);
 		fig->itd_err = fmax(fabs(pr.itd_us - pr.itd_real_us), fabs(pr.itd_right_us - pr.itd_right_real_us));
+		res = centre_balance(r, fs, &fig->centre_rms, &fig->centre_max);
 	}
 	ss_filterset_free(fs);
 	ss_filterset_free(fc);

@@ -56,6 +56,8 @@ struct rig_figures {
 	double ctc;                /* separation 1-4 kHz, crosstalk canceller alone, nominal position, dB */
 	double ctc2;               /* the same at +-2 cm, the worse side */
 	double itd_err;            /* the worse virtual source's ITD error against a real +-angle source, us */
+	double centre_rms, centre_max;  /* a centred source's tonal balance against the plain feed's, third octaves
+	                                   200 Hz..8 kHz: rms and largest deviation from the mean difference, dB */
 };
 /** 0, or -1 with the design's error on stderr. */
 int rig_judge(const struct rig *r, const struct ss_profile *p, struct rig_figures *out);

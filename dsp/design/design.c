@@ -105,8 +105,10 @@ static int design_levels(struct design *d, const struct level_spec *spec, int co
 		double complex w[SS_MAX_DRIVERS], dl[2], dr[2];
 		double b[SS_MAX_DRIVERS];
 		struct ss_ctc_result res;
-		/* the ears' targets carry what a measurement says every driver has at the ears beyond the model */
-		double env = ss_system_envelope(p, f) * ss_population_ear_gain(&d->pop, f);
+		/* the ears' targets carry what a measurement says every driver has at the ears beyond the model (the
+		 * crosstalk canceller inverts the measured plant, which has it: the targets must have it too); the
+		 * centre's feed is no inverse, and the room adds that to it on its own */
+		const double env_c = ss_system_envelope(p, f), env = env_c * ss_population_ear_gain(&d->pop, f);
 		for (int i = 0; i < n; i++)
 			b[i] = ss_band_weight(&p->drivers[i], f);
 		if (d->fs->virtualizer_enabled) {
@@ -149,7 +151,7 @@ static int design_levels(struct design *d, const struct level_spec *spec, int co
 			if (s < 1.0)
 				ss_beam_solve(p, d->grid, f, spec[j].beam_cap, wb);
 			for (int i = 0; i < n; i++)
-				W_AT(Wj, d, SS_IN_CENTRE, i, k) = ((1.0 - s) * wb[i] + s * wp[i]) * env * phc;
+				W_AT(Wj, d, SS_IN_CENTRE, i, k) = ((1.0 - s) * wb[i] + s * wp[i]) * env_c * phc;
 		}
 	}
 	free(pr);
