@@ -267,6 +267,18 @@ static void errors_name_the_file(void **state)
 	assert_int_equal(run(out, sizeof(out), "'%s' verify --profile '%s/studio-5.conf' --level 3 --probe-out '%s/p.wav' "
 			"2>&1", SOUNDSTAGE_EXE, PROFILE_DIR, dir), 2);
 	assert_non_null(strstr(out, "expected --level auto or -60..0 dBFS"));
+	/* a recording made at another rate than the probe's */
+	char rec[600];
+	snprintf(rec, sizeof(rec), "%s/ears-44k.wav", dir);
+	struct wav w = { .rate = 44100, .channels = 2, .frames = 44100 };
+	w.data = calloc(2 * (size_t)w.frames, sizeof(float));
+	assert_non_null(w.data);
+	assert_int_equal(wav_save(rec, &w, -1), 0);
+	wav_free(&w);
+	assert_int_equal(run(out, sizeof(out), "'%s' verify --profile '%s/studio-5.conf' --recording '%s' 2>&1",
+			SOUNDSTAGE_EXE, PROFILE_DIR, rec), 1);
+	print_message("verify, a 44.1 kHz recording: %s", out);
+	assert_non_null(strstr(out, "ears-44k.wav is at 44100 Hz, the probe at 48000 Hz (--rate)"));
 }
 
 /* A WAV cut off mid-data (its header promises three times what is there) renders what is there, and says so. */
