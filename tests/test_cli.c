@@ -279,6 +279,19 @@ static void errors_name_the_file(void **state)
 			SOUNDSTAGE_EXE, PROFILE_DIR, rec), 1);
 	print_message("verify, a 44.1 kHz recording: %s", out);
 	assert_non_null(strstr(out, "ears-44k.wav is at 44100 Hz, the probe at 48000 Hz (--rate)"));
+	/* the beam from one microphone on both channels */
+	snprintf(rec, sizeof(rec), "%s/one-mic.wav", dir);
+	w = (struct wav){ .rate = 48000, .channels = 2, .frames = 48000 };
+	w.data = calloc(2 * (size_t)w.frames, sizeof(float));
+	assert_non_null(w.data);
+	for (long t = 0; t < w.frames; t++)
+		w.data[2 * t] = w.data[2 * t + 1] = (float)(0.1 * sin(0.05 * (double)t * (double)t / w.frames));
+	assert_int_equal(wav_save(rec, &w, -1), 0);
+	wav_free(&w);
+	assert_int_equal(run(out, sizeof(out), "'%s' verify --profile '%s/studio-5.conf' --beam 90 --recording '%s' 2>&1",
+			SOUNDSTAGE_EXE, PROFILE_DIR, rec), 1);
+	print_message("verify --beam, one microphone: %s", out);
+	assert_non_null(strstr(out, "--beam needs two microphones"));
 }
 
 /* A WAV cut off mid-data (its header promises three times what is there) renders what is there, and says so. */

@@ -429,6 +429,18 @@ static int analyse_beam(struct verify *v, float *const ch[2], long n_rec)
 		fprintf(stderr, "soundstage verify: the beam's band and prediction need the design: %s\n", v->why.msg);
 		return -EINVAL;
 	}
+	/* one microphone on both channels (a mono source upmixed) reads 0 dB at any angle: say so instead */
+	double same = 0.0, all = 0.0;
+	for (long t = 0; t < n_rec; t++) {
+		same += ((double)ch[0][t] - ch[1][t]) * ((double)ch[0][t] - ch[1][t]);
+		all += (double)ch[0][t] * ch[0][t];
+	}
+	if (all > 0.0 && same <= 1e-9 * all) {
+		fprintf(stderr, "soundstage verify: the two channels of the recording are the same: --beam needs two "
+				"microphones (FL straight ahead, FR at %g degrees), not one microphone on both channels\n",
+				v->beam_az);
+		return -EINVAL;
+	}
 	const long len = response_len(v);
 	double *h[2] = { NULL, NULL }, *hw[2] = { NULL, NULL };
 	long wlen = 0, earliest;
