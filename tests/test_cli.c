@@ -239,6 +239,18 @@ static void render_outputs(void **state)
 	wav_free(&wt);
 }
 
+/* One second of the same chirp on both channels at `rate` Hz: one microphone recorded twice. */
+static void two_channels(const char *path, int rate)
+{
+	struct wav w = { .rate = rate, .channels = 2, .frames = rate };
+	w.data = calloc(2 * (size_t)w.frames, sizeof(float));
+	assert_non_null(w.data);
+	for (long t = 0; t < w.frames; t++)
+		w.data[2 * t] = w.data[2 * t + 1] = (float)(0.1 * sin(0.05 * (double)t * (double)t / w.frames));
+	assert_int_equal(wav_save(path, &w, -1), 0);
+	wav_free(&w);
+}
+
 static void errors_name_the_file(void **state)
 {
 	static char out[8192];
@@ -270,24 +282,14 @@ static void errors_name_the_file(void **state)
 	/* a recording made at another rate than the probe's */
 	char rec[600];
 	snprintf(rec, sizeof(rec), "%s/ears-44k.wav", dir);
-	struct wav w = { .rate = 44100, .channels = 2, .frames = 44100 };
-	w.data = calloc(2 * (size_t)w.frames, sizeof(float));
-	assert_non_null(w.data);
-	assert_int_equal(wav_save(rec, &w, -1), 0);
-	wav_free(&w);
+	two_channels(rec, 44100);
 	assert_int_equal(run(out, sizeof(out), "'%s' verify --profile '%s/studio-5.conf' --recording '%s' 2>&1",
 			SOUNDSTAGE_EXE, PROFILE_DIR, rec), 1);
 	print_message("verify, a 44.1 kHz recording: %s", out);
 	assert_non_null(strstr(out, "ears-44k.wav is at 44100 Hz, the probe at 48000 Hz (--rate)"));
 	/* the beam from one microphone on both channels */
 	snprintf(rec, sizeof(rec), "%s/one-mic.wav", dir);
-	w = (struct wav){ .rate = 48000, .channels = 2, .frames = 48000 };
-	w.data = calloc(2 * (size_t)w.frames, sizeof(float));
-	assert_non_null(w.data);
-	for (long t = 0; t < w.frames; t++)
-		w.data[2 * t] = w.data[2 * t + 1] = (float)(0.1 * sin(0.05 * (double)t * (double)t / w.frames));
-	assert_int_equal(wav_save(rec, &w, -1), 0);
-	wav_free(&w);
+	two_channels(rec, 48000);
 	assert_int_equal(run(out, sizeof(out), "'%s' verify --profile '%s/studio-5.conf' --beam 90 --recording '%s' 2>&1",
 			SOUNDSTAGE_EXE, PROFILE_DIR, rec), 1);
 	print_message("verify --beam, one microphone: %s", out);
