@@ -384,16 +384,19 @@ done:
 static int plot_beam(const struct verify *v, const double *front, const double *side, long len, double lo, double hi)
 {
 	enum { NF = 120 };
-	double f[NF], m[NF], pb[NF], pe[NF];
+	double f[NF], a[NF], z[NF], m[NF], pb[NF], pe[NF];
 	char path[1024], body[2048], title[256];
 	ss_plot_log_freqs(200.0, 12000.0, NF, f);
-	if (ss_plot_dir(v->plot) < 0 || ss_directivity_ratio_curve(front, side, (int)len, v->rate, NF, f, m) < 0)
+	for (int j = 0; j < NF; j++) {   /* a sixth of an octave around each */
+		a[j] = f[j] * pow(2.0, -1.0 / 12.0);
+		z[j] = f[j] * pow(2.0, 1.0 / 12.0);
+	}
+	if (ss_plot_dir(v->plot) < 0 || ss_directivity_ratio_bands(front, side, (int)len, v->rate, NF, a, z, m) < 0)
 		return -1;
 	for (int j = 0; j < NF; j++) {
 		const double az[2] = { 0.0, v->beam_az };
 		double b[2], e[2];
-		if (ss_predict_beam_pattern(v->fs, f[j] * pow(2.0, -1.0 / 12.0), f[j] * pow(2.0, 1.0 / 12.0), 2, az, b,
-					e) < 0)
+		if (ss_predict_beam_pattern(v->fs, a[j], z[j], 2, az, b, e) < 0)
 			return -1;
 		pb[j] = b[1] - b[0];
 		pe[j] = e[1] - e[0];
@@ -450,29 +453,29 @@ static int analyse_beam(struct verify *v, float *const ch[2], long n_rec)
 		r = -EINVAL;
 	for (int m = 0; m < 2 && r == 0; m++)
 		r = direct_window(v, h[m], len, earliest, &hw[m], &wlen);
-	enum { MAXB = 16 };
+	/* band 0: the beam band; then its third octaves (centres 1000 * 2^(k/3) inside it) */
+	enum { MAXB = 17 };
 	const double lo = v->fs->profile.beam.band[0], hi = v->fs->profile.beam.band[1];
 	const double az[2] = { 0.0, v->beam_az };
-	double meas, b[2], e[2], centre[MAXB], tm[MAXB], tp[MAXB], te[MAXB];
-	int nb = 0;
-	if (r == 0 && (r = ss_directivity_ratio_db(hw[0], hw[1], (int)wlen, v->rate, lo, hi, &meas)) < 0)
-		fprintf(stderr, "soundstage verify: nothing of the probe reached the 0-degree microphone in the beam band "
-				"(%g-%g Hz)\n", lo, hi);
-	if (r == 0)
-		r = ss_predict_beam_pattern(v->fs, lo, hi, 2, az, b, e);
-	/* the third octaves (centres 1000 * 2^(k/3)) inside the band */
-	for (int k = -12; k <= 12 && r == 0 && nb < MAXB; k++) {
-		const double c = 1000.0 * pow(2.0, k / 3.0), a = c * pow(2.0, -1.0 / 6.0), z = c * pow(2.0, 1.0 / 6.0);
+	double a[MAXB] = { lo }, z[MAXB] = { hi }, centre[MAXB], tm[MAXB], tp[MAXB], te[MAXB];
+	int nb = 1;
+	for (int k = -12; k <= 12 && nb < MAXB; k++) {
+		const double c = 1000.0 * pow(2.0, k / 3.0);
 		if (c < lo || c > hi)
 			continue;
-		double bb[2], ee[2];
-		if ((r = ss_directivity_ratio_db(hw[0], hw[1], (int)wlen, v->rate, a, z, &tm[nb])) < 0 ||
-				(r = ss_predict_beam_pattern(v->fs, a, z, 2, az, bb, ee)) < 0)
-			break;
 		centre[nb] = c;
-		tp[nb] = bb[1] - bb[0];
-		te[nb] = ee[1] - ee[0];
+		a[nb] = c * pow(2.0, -1.0 / 6.0);
+		z[nb] = c * pow(2.0, 1.0 / 6.0);
 		nb++;
+	}
+	if (r == 0 && (r = ss_directivity_ratio_bands(hw[0], hw[1], (int)wlen, v->rate, nb, a, z, tm)) < 0)
+		fprintf(stderr, "soundstage verify: nothing of the probe reached the 0-degree microphone in the beam band "
+				"(%g-%g Hz)\n", lo, hi);
+	for (int j = 0; j < nb && r == 0; j++) {
+		double b[2], e[2];
+		r = ss_predict_beam_pattern(v->fs, a[j], z[j], 2, az, b, e);
+		tp[j] = b[1] - b[0];
+		te[j] = e[1] - e[0];
 	}
 	if (r < 0)
 		goto done;
@@ -482,8 +485,8 @@ static int analyse_beam(struct verify *v, float *const ch[2], long n_rec)
 	printf("  %-28s %10s %10s %10s\n", "", "measured", "predicted", "equal feed");
 	char name[64];
 	snprintf(name, sizeof(name), "beam band %g-%g Hz", lo, hi);
-	printf("  %-28s %7.1f dB %7.1f dB %7.1f dB\n", name, meas, b[1] - b[0], e[1] - e[0]);
-	for (int j = 0; j < nb; j++) {
+	printf("  %-28s %7.1f dB %7.1f dB %7.1f dB\n", name, tm[0], tp[0], te[0]);
+	for (int j = 1; j < nb; j++) {
 		snprintf(name, sizeof(name), "%.0f Hz third octave", centre[j]);
 		printf("  %-28s %7.1f dB %7.1f dB %7.1f dB\n", name, tm[j], tp[j], te[j]);
 	}
@@ -495,16 +498,15 @@ static int analyse_beam(struct verify *v, float *const ch[2], long n_rec)
 		}
 		fprintf(f, "{\n  \"rate\": %d,\n  \"direct_ms\": %.2f,\n  \"beam\": { \"azimuth_deg\": %g, "
 				"\"band_hz\": [%g, %g], \"measured_db\": %.3f, \"predicted_db\": %.3f, \"equal_feed_db\": %.3f,\n"
-				"    \"thirds_hz\": [", v->rate, v->p.plant.window_ms, v->beam_az, lo, hi, meas, b[1] - b[0],
-				e[1] - e[0]);
-		for (int j = 0; j < nb; j++)
-			fprintf(f, "%s%.1f", j ? ", " : "", centre[j]);
+				"    \"thirds_hz\": [", v->rate, v->p.plant.window_ms, v->beam_az, lo, hi, tm[0], tp[0], te[0]);
+		for (int j = 1; j < nb; j++)
+			fprintf(f, "%s%.1f", j > 1 ? ", " : "", centre[j]);
 		fprintf(f, "], \"thirds_measured_db\": [");
-		for (int j = 0; j < nb; j++)
-			fprintf(f, "%s%.3f", j ? ", " : "", tm[j]);
+		for (int j = 1; j < nb; j++)
+			fprintf(f, "%s%.3f", j > 1 ? ", " : "", tm[j]);
 		fprintf(f, "], \"thirds_predicted_db\": [");
-		for (int j = 0; j < nb; j++)
-			fprintf(f, "%s%.3f", j ? ", " : "", tp[j]);
+		for (int j = 1; j < nb; j++)
+			fprintf(f, "%s%.3f", j > 1 ? ", " : "", tp[j]);
 		fprintf(f, "] }\n}\n");
 		fclose(f);
 	}

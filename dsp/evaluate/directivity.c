@@ -62,27 +62,14 @@ static int band_ratio(const double *pf, const double *ps, int N, double rate, do
 	return 0;
 }
 
-int ss_directivity_ratio_db(const double *front, const double *side, int len, double rate, double lo_hz, double hi_hz,
-		double *db)
+int ss_directivity_ratio_bands(const double *front, const double *side, int len, double rate, int n,
+		const double *lo_hz, const double *hi_hz, double *db)
 {
 	double *pf, *ps;
 	int N;
 	int r = power_spectra(front, side, len, &pf, &ps, &N);
-	if (r == 0)
-		r = band_ratio(pf, ps, N, rate, lo_hz, hi_hz, db);
-	free(pf);
-	free(ps);
-	return r;
-}
-
-int ss_directivity_ratio_curve(const double *front, const double *side, int len, double rate, int nf,
-		const double *freqs, double *db)
-{
-	double *pf, *ps;
-	int N;
-	int r = power_spectra(front, side, len, &pf, &ps, &N);
-	for (int j = 0; j < nf && r == 0; j++)
-		r = band_ratio(pf, ps, N, rate, freqs[j] * pow(2.0, -1.0 / 12.0), freqs[j] * pow(2.0, 1.0 / 12.0), db + j);
+	for (int j = 0; j < n && r == 0; j++)
+		r = band_ratio(pf, ps, N, rate, lo_hz[j], hi_hz[j], db + j);
 	free(pf);
 	free(ps);
 	return r;

@@ -8,14 +8,11 @@
 #ifndef SS_EVALUATE_DIRECTIVITY_H
 #define SS_EVALUATE_DIRECTIVITY_H
 
-/** The power of `side` over the power of `front` (dB) over lo_hz..hi_hz, from responses of `len` samples at `rate`
- * Hz (zero-padded to a power of two, at least 4096). 0, or -ENOMEM, or -EINVAL (a band with no bin, or a silent
- * front microphone there). */
-int ss_directivity_ratio_db(const double *front, const double *side, int len, double rate, double lo_hz, double hi_hz,
-		double *db);
-
-/** The same at `nf` frequencies `freqs`, each over a sixth of an octave around it (at least one bin). */
-int ss_directivity_ratio_curve(const double *front, const double *side, int len, double rate, int nf,
-		const double *freqs, double *db);
+/** The power of `side` over the power of `front` (dB) in each of `n` bands lo_hz[j]..hi_hz[j] (a band narrower
+ * than a bin: the nearest bin), from responses of `len` samples at `rate` Hz (zero-padded to a power of two, at
+ * least 4096; their spectra computed once for all bands). 0, or -ENOMEM, or -EINVAL (a band outside the spectrum,
+ * or a silent front microphone there). */
+int ss_directivity_ratio_bands(const double *front, const double *side, int len, double rate, int n,
+		const double *lo_hz, const double *hi_hz, double *db);
 
 #endif
