@@ -63,28 +63,7 @@ static void record_on_rig(const struct rig *r, const char *drivers, int latency,
 {
 	struct wav dw, ew;
 	assert_int_equal(wav_load(drivers, &dw), 0);
-	assert_int_equal(dw.channels, r->p.n_drivers);
-	ew = (struct wav){ .rate = dw.rate, .channels = 2, .frames = dw.frames - latency + RIG_N };
-	double *acc = calloc((size_t)ew.frames * 2, sizeof(double));
-	ew.data = calloc((size_t)ew.frames * 2, sizeof(float));
-	assert_true(acc && ew.data);
-	for (int i = 0; i < r->p.n_drivers; i++)
-		for (int m = 0; m < 2; m++) {
-			const double *h = r->ir + ((size_t)i * 2 + (size_t)m) * RIG_N;
-			int last = RIG_N - 1;
-			while (last > 0 && fabs(h[last]) < 1e-12)
-				last--;
-			for (long t = latency; t < dw.frames; t++) {
-				const double x = dw.data[t * dw.channels + i];
-				if (x == 0.0)
-					continue;
-				for (int k = 0; k <= last; k++)
-					acc[(t - latency + k) * 2 + m] += x * h[k];
-			}
-		}
-	for (long t = 0; t < ew.frames * 2; t++)
-		ew.data[t] = (float)acc[t];
-	free(acc);
+	assert_int_equal(rig_record(r, &dw, latency, &ew), 0);
 	assert_int_equal(wav_save(out, &ew, -1), 0);
 	wav_free(&dw);
 	wav_free(&ew);

@@ -101,28 +101,7 @@ static void record_offline(const struct rig *r, const char *drivers, const char 
 {
 	struct wav dw, ew;
 	assert_int_equal(wav_load(drivers, &dw), 0);
-	assert_int_equal(dw.channels, r->p.n_drivers);
-	ew = (struct wav){ .rate = dw.rate, .channels = 2, .frames = dw.frames + RIG_N };
-	ew.data = calloc((size_t)ew.frames * 2, sizeof(float));
-	double *acc = calloc((size_t)ew.frames * 2, sizeof(double));
-	assert_true(ew.data && acc);
-	for (int i = 0; i < r->p.n_drivers; i++)
-		for (int e = 0; e < 2; e++) {
-			const double *h = r->ir + ((size_t)i * 2 + (size_t)e) * RIG_N;
-			int last = RIG_N - 1;
-			while (last > 0 && h[last] == 0.0)
-				last--;
-			for (long t = 0; t < dw.frames; t++) {
-				const double x = dw.data[t * dw.channels + i];
-				if (x == 0.0)
-					continue;
-				for (int k = 0; k <= last; k++)
-					acc[(t + k) * 2 + e] += x * h[k];
-			}
-		}
-	for (long t = 0; t < ew.frames * 2; t++)
-		ew.data[t] = (float)acc[t];
-	free(acc);
+	assert_int_equal(rig_record(r, &dw, 0, &ew), 0);
 	assert_int_equal(wav_save(ears, &ew, -1), 0);
 	wav_free(&dw);
 	wav_free(&ew);

@@ -143,6 +143,38 @@ void rig_free(struct rig *r)
 	r->kemar = NULL;
 }
 
+int rig_record(const struct rig *r, const struct wav *drivers, long skip, struct wav *out)
+{
+	if (drivers->channels != r->p.n_drivers || skip < 0 || skip > drivers->frames)
+		return -1;
+	*out = (struct wav){ .rate = drivers->rate, .channels = 2, .frames = drivers->frames - skip + RIG_N };
+	out->data = calloc((size_t)out->frames * 2, sizeof(float));
+	double *acc = calloc((size_t)out->frames * 2, sizeof(double));
+	if (out->data == NULL || acc == NULL) {
+		free(acc);
+		wav_free(out);
+		return -1;
+	}
+	for (int i = 0; i < r->p.n_drivers; i++)
+		for (int e = 0; e < 2; e++) {
+			const double *h = r->ir + ((size_t)i * 2 + (size_t)e) * RIG_N;
+			int last = RIG_N - 1;
+			while (last > 0 && h[last] == 0.0)
+				last--;
+			for (long t = skip; t < drivers->frames; t++) {
+				const double x = drivers->data[t * drivers->channels + i];
+				if (x == 0.0)
+					continue;
+				for (int k = 0; k <= last; k++)
+					acc[(t - skip + k) * 2 + e] += x * h[k];
+			}
+		}
+	for (long t = 0; t < out->frames * 2; t++)
+		out->data[t] = (float)acc[t];
+	free(acc);
+	return 0;
+}
+
 /* The centred source's tonal balance on the rig: the centre path (a mono input: the upmix gives the centre sqrt(2)
  * of it) against the plain feed of the same input, ear power per third octave 200 Hz..8 kHz (centres 1000 * 2^(j/3)),
  * the level difference's rms and largest deviation from its mean (dB). The plant is the rig's own (KEMAR, the small

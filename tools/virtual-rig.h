@@ -51,6 +51,13 @@ int rig_write(const struct rig *r, const char *dir);
  * (builtin mult and mixer nodes). */
 void rig_fragment(const struct rig *r, const char *dir, const char *more_modules, char *out, size_t size);
 
+/** What the rig's microphones record of the drivers' signals `drivers` (one channel per driver, e.g. a render of a
+ * probe), from its frame `skip` on: each driver through the rig's responses, summed, into `out` (2 channels,
+ * drivers->frames - skip + RIG_N frames, calloc'd; wav_free it). 0, or -1 (out of memory, or a channel count that is
+ * not the rig's driver count). */
+struct wav;
+int rig_record(const struct rig *r, const struct wav *drivers, long skip, struct wav *out);
+
 /** What a design of `p` (the rig's profile, maybe with plant.measured / plant.head) achieves on the rig. */
 struct rig_figures {
 	double ctc;                /* separation 1-4 kHz, crosstalk canceller alone, nominal position, dB */
